@@ -1,0 +1,126 @@
+"""The normalised data every connector produces and the metric consumes.
+
+These types are the contract between the outside world (platform APIs, export archives, the
+ingest API) and the metric. They are deliberately small and strict: an event that cannot be
+scored honestly (no timezone, an unknown kind, an account interacting with itself) is rejected
+at the border with a message naming the field, instead of quietly skewing a score later.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import Annotated
+
+import msgspec
+
+__all__ = [
+    "TALK_KINDS",
+    "VETO_KINDS",
+    "AccountRef",
+    "Direction",
+    "Interaction",
+    "Kind",
+    "Profile",
+]
+
+PlatformName = Annotated[
+    str,
+    msgspec.Meta(
+        pattern=r"^[a-z][a-z0-9_.-]{0,39}$",
+        description="Connector name, lower case, e.g. `twitter`, `mastodon`, `linkedin`.",
+    ),
+]
+AccountId = Annotated[
+    str,
+    msgspec.Meta(
+        min_length=1,
+        max_length=512,
+        description="The platform's stable account id (or the handle where no id exists).",
+    ),
+]
+AwareDatetime = Annotated[datetime, msgspec.Meta(tz=True)]
+
+
+class Direction(enum.StrEnum):
+    """Who acted: `out` when the ego acted towards the counterpart, `in` when it was the
+    counterpart."""
+
+    OUT = "out"
+    IN = "in"
+
+    @property
+    def opposite(self) -> Direction:
+        return Direction.IN if self is Direction.OUT else Direction.OUT
+
+
+class Kind(enum.StrEnum):
+    """What happened. Platform vocabularies map onto these (favourite -> like, boost -> repost,
+    comment -> reply, direct message -> message); docs/metric.md has the table."""
+
+    LIKE = "like"
+    REPOST = "repost"
+    QUOTE = "quote"
+    MENTION = "mention"
+    REPLY = "reply"
+    MESSAGE = "message"
+    BLOCK = "block"
+    MUTE = "mute"
+    REPORT = "report"
+
+
+#: Kinds that can form a conversation turn: someone said something *to* someone.
+TALK_KINDS: frozenset[Kind] = frozenset({Kind.REPLY, Kind.MESSAGE})
+#: Negative signals: any of these, in either direction, vetoes the relationship.
+VETO_KINDS: frozenset[Kind] = frozenset({Kind.BLOCK, Kind.MUTE, Kind.REPORT})
+
+
+class AccountRef(msgspec.Struct, frozen=True):
+    """One account on one platform: the unit that is scored."""
+
+    platform: PlatformName
+    account: AccountId
+
+
+class Interaction(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True):
+    """One interaction between the ego and one counterpart, seen from the ego's side.
+
+    A message between two tracked accounts appears once for each of them, with the same
+    `event_id`; duplicates are recognised by (platform, ego, event_id).
+    """
+
+    platform: PlatformName
+    ego: AccountId
+    counterpart: AccountId
+    direction: Direction
+    kind: Kind
+    at: AwareDatetime
+    event_id: Annotated[str, msgspec.Meta(min_length=1, max_length=512)]
+    thread_id: Annotated[str, msgspec.Meta(max_length=512)] | None = None
+    text_len: Annotated[int, msgspec.Meta(ge=0)] | None = None
+
+    def __post_init__(self) -> None:
+        if self.counterpart == self.ego:
+            raise ValueError(
+                f"`counterpart` must differ from `ego` (both are {self.ego!r}): "
+                "an account does not have a relationship with itself"
+            )
+
+
+class Profile(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True):
+    """What is known about an account's public profile: what the authenticity rules and the
+    audience (relevance) filter read. Every field but the identity is optional, because
+    archives and APIs expose different subsets; a rule whose inputs are unknown does not fire.
+    """
+
+    platform: PlatformName
+    account: AccountId
+    handle: Annotated[str, msgspec.Meta(max_length=512)] | None = None
+    display_name: Annotated[str, msgspec.Meta(max_length=1024)] | None = None
+    followers_count: Annotated[int, msgspec.Meta(ge=0)] | None = None
+    following_count: Annotated[int, msgspec.Meta(ge=0)] | None = None
+    posts_count: Annotated[int, msgspec.Meta(ge=0)] | None = None
+    created_at: AwareDatetime | None = None
+    default_avatar: bool | None = None
+    bio: Annotated[str, msgspec.Meta(max_length=20_000)] | None = None
+    url: Annotated[str, msgspec.Meta(max_length=2048)] | None = None
