@@ -21,6 +21,7 @@ __all__ = [
     "Direction",
     "Interaction",
     "Kind",
+    "MissingData",
     "Profile",
 ]
 
@@ -124,3 +125,12 @@ class Profile(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=T
     default_avatar: bool | None = None
     bio: Annotated[str, msgspec.Meta(max_length=20_000)] | None = None
     url: Annotated[str, msgspec.Meta(max_length=2048)] | None = None
+
+
+class MissingData(msgspec.Struct, kw_only=True, frozen=True):
+    """Data a source could not provide (or the metric could not use), and what that did to the
+    score. Missing data is reported, never an error: an archive without direct messages still
+    scores, and says so."""
+
+    data: str
+    effect: str

@@ -10,6 +10,8 @@ from datetime import datetime
 
 import msgspec
 
+from service.model import MissingData
+
 __all__ = [
     "ComponentReport",
     "LayerReport",
@@ -62,13 +64,6 @@ class RuleFired(msgspec.Struct, kw_only=True):
     source: str
     accounts: int
     examples: list[str]
-
-
-class MissingData(msgspec.Struct, kw_only=True, frozen=True):
-    """Data the score could not use, and what that did to it."""
-
-    data: str
-    effect: str
 
 
 class ScoreReport(msgspec.Struct, kw_only=True):

@@ -1,0 +1,24 @@
+"""The `rapport` command line. Each command lives in its own module and is registered here;
+the CLI (with `rapport up`) is the only place that assembles the whole service."""
+
+from __future__ import annotations
+
+import typer
+
+from service.cli import score
+
+app = typer.Typer(
+    name="rapport",
+    help="Rapport measures how genuine an account's social network is: real, two-way, "
+    "sustained relationships, not follower counts.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+score.register(app)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()

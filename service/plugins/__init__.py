@@ -1,0 +1,24 @@
+"""The plugin host: how connectors for each platform plug into the core.
+
+Connectors (built-in ones in `connectors/`, third-party ones in their own packages) register
+through the `rapport.connectors` entry-point group and the `register_connectors` hook.
+"""
+
+from service.plugins.archive import ArchiveLimits, ArchiveSource
+from service.plugins.connector import (
+    ArchiveImport,
+    Capabilities,
+    Connector,
+    ConnectorConfig,
+    FetchPage,
+)
+
+__all__ = [
+    "ArchiveImport",
+    "ArchiveLimits",
+    "ArchiveSource",
+    "Capabilities",
+    "Connector",
+    "ConnectorConfig",
+    "FetchPage",
+]
