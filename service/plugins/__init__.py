@@ -12,6 +12,7 @@ from service.plugins.connector import (
     ConnectorConfig,
     FetchPage,
 )
+from service.plugins.hookspecs import hookimpl
 
 __all__ = [
     "ArchiveImport",
@@ -21,4 +22,5 @@ __all__ = [
     "Connector",
     "ConnectorConfig",
     "FetchPage",
+    "hookimpl",
 ]

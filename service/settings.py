@@ -1,0 +1,106 @@
+"""Runtime settings of the service, from `RAPPORT_*` environment variables (12-factor).
+
+This module is the one place a setting is declared: its name, type, default and meaning. The
+table in docs/configuration.md is generated from it (`python -m service.settings`) and a test
+fails when the two drift. Metric tuning is not here: it is a metric config file
+(service/metric/config.py), because tenants override it per request.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Annotated, Any, Literal
+
+import msgspec
+
+from service.errors import InputError
+
+__all__ = ["ENV_PREFIX", "Settings", "SettingsError", "markdown_table"]
+
+ENV_PREFIX = "RAPPORT_"
+
+
+class SettingsError(InputError):
+    """An environment variable with a value that cannot be used; the message names it."""
+
+
+def _doc(text: str) -> msgspec.Meta:
+    return msgspec.Meta(extra_json_schema={"description": text})
+
+
+class Settings(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True):
+    """Every runtime setting. Field `x` is read from `RAPPORT_X`."""
+
+    redis_url: Annotated[
+        str | None,
+        _doc(
+            "Redis for data (scores, aggregates, keys). Unset: `rapport up` starts a private "
+            "Redis server in the data directory."
+        ),
+    ] = None
+    queue_redis_url: Annotated[
+        str | None,
+        _doc("Redis for the job queue, if separate from `RAPPORT_REDIS_URL` (may be Sentinel)."),
+    ] = None
+    data_dir: Annotated[
+        str | None,
+        _doc("Where `rapport up` keeps its private Redis data. Default: `$XDG_DATA_HOME/rapport`."),
+    ] = None
+    plugins_strict: Annotated[
+        bool, _doc("Make a plugin that fails to load a fatal error instead of a reported one.")
+    ] = False
+    plugins_allow: Annotated[
+        str | None, _doc("Comma-separated connector plugins to load; others are skipped.")
+    ] = None
+    plugins_block: Annotated[
+        str | None, _doc("Comma-separated connector plugins never to load.")
+    ] = None
+    log_level: Annotated[
+        Literal["DEBUG", "INFO", "WARNING", "ERROR"],
+        _doc("Log level: DEBUG, INFO, WARNING or ERROR."),
+    ] = "INFO"
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """Read the settings from `environ` (default: the process environment)."""
+        environ = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        for field in msgspec.structs.fields(cls):
+            key = ENV_PREFIX + field.name.upper()
+            if key in environ:
+                values[field.name] = environ[key]
+        try:
+            return msgspec.convert(values, cls, strict=False)
+        except msgspec.ValidationError as exc:
+            message = str(exc)
+            for field in msgspec.structs.fields(cls):
+                message = message.replace(f"`$.{field.name}`", ENV_PREFIX + field.name.upper())
+            raise SettingsError(f"invalid environment: {message}") from None
+
+
+def _default_text(value: object) -> str:
+    if value is None:
+        return "(unset)"
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    return f"`{value}`"
+
+
+def markdown_table() -> str:
+    """The configuration table of docs/configuration.md."""
+    lines = ["| variable | default | meaning |", "|---|---|---|"]
+    info = msgspec.inspect.type_info(Settings)
+    assert isinstance(info, msgspec.inspect.StructType)
+    for field in info.fields:
+        meta = field.type
+        description = ""
+        if isinstance(meta, msgspec.inspect.Metadata) and meta.extra_json_schema:
+            description = str(meta.extra_json_schema.get("description", ""))
+        name = f"`{ENV_PREFIX}{field.name.upper()}`"
+        lines.append(f"| {name} | {_default_text(field.default)} | {description} |")
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":  # pragma: no cover - `python -m service.settings` prints the table
+    print(markdown_table(), end="")
