@@ -16,6 +16,13 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
+
+@app.callback()
+def _root() -> None:
+    """Rapport measures how genuine an account's social network is: real, two-way,
+    sustained relationships, not follower counts."""
+
+
 score.register(app)
 
 

@@ -182,7 +182,8 @@ def aggregate(events: AccountEvents, as_of: float, config: MetricConfig) -> Rela
     turns = np.bincount(cp[turn_rows], minlength=n)
 
     half_life = config.half_life_days * DAY_SECONDS
-    sides = np.bincount(cp * 2 + d, weights=w * np.exp2(-(as_of - t) / half_life), minlength=2 * n)
+    weighted = w * np.exp2(-(as_of - t) / half_life)
+    sides = np.bincount(cp * 2 + d, weights=weighted, minlength=2 * n).astype(np.float64)
     sides = sides.reshape(n, 2)
 
     day = np.floor(t / DAY_SECONDS).astype(np.int64)
@@ -195,7 +196,7 @@ def aggregate(events: AccountEvents, as_of: float, config: MetricConfig) -> Rela
         pair_cp = pair_day = np.zeros(0, dtype=np.int64)
     days_decayed = np.bincount(
         pair_cp, weights=np.exp2(-(as_of - pair_day * DAY_SECONDS) / half_life), minlength=n
-    )
+    ).astype(np.float64)
     as_of_day = math.floor(as_of / DAY_SECONDS)
     recent = pair_day > as_of_day - config.active_window_days
     active_days = np.bincount(pair_cp[recent], minlength=n)

@@ -1,0 +1,78 @@
+"""Reading normalised events and profiles from JSON Lines, with errors a person can act on.
+
+A bad line stops the read with the file, the line and the field named ("events.jsonl:12: field
+`kind`: invalid value 'hug' (expected one of like, repost, ...)"), because a score computed
+from a silently skipped subset of someone's data would be a wrong score that looks right.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Iterator
+from typing import TypeVar
+
+import msgspec
+
+from service.errors import EventsFileError
+from service.model import Direction, Interaction, Kind, Profile
+
+__all__ = ["describe_validation_error", "read_events", "read_profiles"]
+
+T = TypeVar("T")
+
+_AT = re.compile(r"^(?P<what>.*?) - at `\$(?P<path>[^`]*)`$")
+_CHOICES: dict[str, str] = {
+    "kind": ", ".join(k.value for k in Kind),
+    "direction": ", ".join(d.value for d in Direction),
+}
+
+
+def describe_validation_error(exc: msgspec.ValidationError) -> str:
+    """Turn msgspec's "Expected `str`, got `int` - at `$.kind`" into "field `kind`: ..."."""
+    text = str(exc)
+    match = _AT.match(text)
+    if not match:
+        return text[:1].lower() + text[1:]
+    what, path = match["what"], match["path"].lstrip(".")
+    field = path.split(".")[0].split("[")[0]
+    what = what[:1].lower() + what[1:]
+    if "rfc3339" in what.lower():
+        what += " (write it like 2024-05-01T12:00:00Z, with a timezone)"
+    if what.startswith("invalid enum value") and field in _CHOICES:
+        value = what.removeprefix("invalid enum value").strip()
+        what = f"invalid value {value} (expected one of {_CHOICES[field]})"
+    return f"field `{path}`: {what}"
+
+
+def _read_lines(
+    lines: Iterable[bytes], source: str, decode: Callable[[bytes], T]
+) -> Iterator[tuple[int, T]]:
+    for number, raw in enumerate(lines, start=1):
+        line = raw.strip()
+        if not line:
+            continue
+        try:
+            yield number, decode(line)
+        except msgspec.ValidationError as exc:
+            raise EventsFileError(source, number, describe_validation_error(exc)) from None
+        except msgspec.DecodeError as exc:
+            detail = str(exc)
+            hint = (
+                "the line is truncated"
+                if "truncated" in detail
+                else f"not a JSON object ({detail})"
+            )
+            raise EventsFileError(source, number, hint) from None
+
+
+def read_events(stream: Iterable[bytes], source: str) -> Iterator[Interaction]:
+    """Yield the events of a JSON Lines stream, in file order; blank lines are skipped."""
+    decoder = msgspec.json.Decoder(Interaction)
+    for _number, event in _read_lines(stream, source, decoder.decode):
+        yield event
+
+
+def read_profiles(stream: Iterable[bytes], source: str) -> dict[tuple[str, str], Profile]:
+    """Read a JSON Lines file of profiles, keyed by (platform, account); the last line wins."""
+    decoder = msgspec.json.Decoder(Profile)
+    return {(p.platform, p.account): p for _n, p in _read_lines(stream, source, decoder.decode)}
