@@ -28,14 +28,14 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from service.metric import (  # noqa: E402
+from service.metric import (
     AccountEvents,
     MetricConfig,
     aggregate,
     score_events,
     score_table,
 )
-from service.model import AccountRef, Direction, Interaction, Kind  # noqa: E402
+from service.model import AccountRef, Direction, Interaction, Kind
 
 KIND_MIX = {
     Kind.LIKE: 0.45,
@@ -52,7 +52,7 @@ END = datetime(2025, 1, 1, tzinfo=UTC)
 def synthetic_events(n_events: int, n_relationships: int, seed: int = 7) -> list[Interaction]:
     rng = np.random.default_rng(seed)
     extra = n_events - n_relationships
-    tail = (rng.zipf(1.6, size=extra * 2) - 1)
+    tail = rng.zipf(1.6, size=extra * 2) - 1
     tail = tail[tail < n_relationships][:extra]
     if len(tail) < extra:  # pragma: no cover - zipf draws are plentiful
         tail = np.concatenate([tail, rng.integers(0, n_relationships, extra - len(tail))])
@@ -76,8 +76,14 @@ def synthetic_events(n_events: int, n_relationships: int, seed: int = 7) -> list
             text_len=int(t) if kinds[k] is Kind.REPLY else None,
         )
         for i, (c, k, i_n, s, t) in enumerate(
-            zip(counterparts.tolist(), kind_idx.tolist(), inbound.tolist(), seconds.tolist(),
-                text.tolist(), strict=True)
+            zip(
+                counterparts.tolist(),
+                kind_idx.tolist(),
+                inbound.tolist(),
+                seconds.tolist(),
+                text.tolist(),
+                strict=True,
+            )
         )
     ]
 

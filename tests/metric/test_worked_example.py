@@ -38,11 +38,16 @@ def report(tmp_path_factory: pytest.TempPathFactory) -> dict:
         app,
         [
             "score",
-            "--events", str(folder / "events.jsonl"),
-            "--profiles", str(folder / "profiles.jsonl"),
-            "--as-of", "2024-03-31T00:00:00Z",
-            "--format", "json",
-            "--top", "0",
+            "--events",
+            str(folder / "events.jsonl"),
+            "--profiles",
+            str(folder / "profiles.jsonl"),
+            "--as-of",
+            "2024-03-31T00:00:00Z",
+            "--format",
+            "json",
+            "--top",
+            "0",
         ],
     )
     assert result.exit_code == 0, result.output
@@ -71,7 +76,8 @@ def test_worked_example_number(report: dict, name: str) -> None:
 def test_worked_example_stories(report: dict) -> None:
     rels = {r["counterpart"]: r for r in report["relationships"]}
     assert set(rels) == {"bea", "cal", "dan"}, "the blocked account is not listed"
-    assert rels["bea"]["genuine"] and rels["bea"]["turns"] == 2
+    assert rels["bea"]["genuine"]
+    assert rels["bea"]["turns"] == 2
     assert rels["cal"]["not_genuine_because"] == ["reciprocity 0.00 < 0.2"]
     assert rels["dan"]["not_genuine_because"] == ["no contact in the last 90 days"]
     assert [m["data"] for m in report["missing"]] == ["counterpart_profiles"]
