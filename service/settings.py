@@ -60,6 +60,36 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=
         Literal["DEBUG", "INFO", "WARNING", "ERROR"],
         _doc("Log level: DEBUG, INFO, WARNING or ERROR."),
     ] = "INFO"
+    # --- scoring API and storage (issue 4) ---
+    events_retention_days: Annotated[
+        int,
+        msgspec.Meta(ge=1, le=3650),
+        _doc("How long raw events are kept (for recomputing a past score), in days."),
+    ] = 90
+    dedup_window_days: Annotated[
+        int,
+        msgspec.Meta(ge=1, le=3650),
+        _doc(
+            "How far back event ids are remembered for de-duplication, in days before an "
+            "account's newest event; older events are refused as stale, so a replay never "
+            "double-counts."
+        ),
+    ] = 400
+    score_history_len: Annotated[
+        int, msgspec.Meta(ge=1, le=10_000), _doc("Scores kept in each account's history.")
+    ] = 100
+    rate_limit_per_minute: Annotated[
+        int, msgspec.Meta(ge=1), _doc("Requests per minute allowed to one API key (429 after).")
+    ] = 6000
+    max_body_bytes: Annotated[
+        int,
+        msgspec.Meta(ge=1024),
+        _doc("Largest request body the API accepts, in bytes (413 beyond)."),
+    ] = 8 * 1024 * 1024
+    cors_origins: Annotated[
+        str | None,
+        _doc("Comma-separated origins allowed by CORS. Unset: CORS is off."),
+    ] = None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:

@@ -1,0 +1,136 @@
+"""Scores: computed from the stored aggregates, stored as the current document plus a bounded
+history.
+
+A score at `as_of` at or after the newest event folded in is read straight from the aggregates
+(`RelationshipTable.from_aggregates`). An earlier `as_of` cannot be read from decayed sums, so it
+is recomputed from the kept raw events (bounded retention), and the report says what was lost.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from redis.asyncio import Redis
+
+from service.metric import (
+    MetricConfig,
+    MissingData,
+    RelationshipAggregate,
+    RelationshipTable,
+    ScoreReport,
+    score_events,
+    score_table,
+)
+from service.metric.table import AccountEvents
+from service.model import AccountRef
+from service.storage import events as raw_events
+from service.storage import keys, profiles
+from service.storage._redis import aw
+from service.storage.records import AccountRecord, ScorePoint, decode, encode
+
+__all__ = ["DEFAULT_TOP", "compute", "get_current", "get_many", "history", "refresh"]
+
+DEFAULT_TOP = 20
+
+
+async def compute(
+    redis: Redis,
+    tenant: str,
+    ref: AccountRef,
+    *,
+    now: float,
+    config: MetricConfig,
+    as_of: float | None = None,
+    top: int = DEFAULT_TOP,
+) -> ScoreReport:
+    """Score the account at `as_of` (default: now, or its newest event if that is later)."""
+    k = keys.AccountKeys(tenant, ref.platform, ref.account)
+    raw_aggs = await aw(redis.hvals(k.relationships))
+    aggs = [decode(raw, RelationshipAggregate) for raw in raw_aggs]
+    known = await profiles.get_all(redis, tenant, ref)
+    ego = known.pop(ref.account, None)
+    newest_ref = max((a.ref_at for a in aggs if a.last_at is not None), default=None)
+    if as_of is None:
+        as_of = now if newest_ref is None else max(now, newest_ref)
+    if newest_ref is None or as_of >= newest_ref:
+        table = RelationshipTable.from_aggregates(aggs, as_of, config)
+        return score_table(
+            table, account=ref, config=config, profiles=known, ego_profile=ego, top=top
+        )
+    bucket = AccountEvents(ref)
+    for event in await raw_events.read_until(redis, tenant, ref, as_of):
+        bucket.add(event)
+    missing: list[MissingData] = []
+    raw_meta = await redis.get(k.meta)
+    oldest = await raw_events.oldest_kept(redis, tenant, ref)
+    counted = decode(raw_meta, AccountRecord).events if raw_meta is not None else 0
+    kept = await redis.zcard(k.events)
+    if counted > kept:
+        missing.append(
+            MissingData(
+                data=f"{counted - kept} raw events older than the retention window"
+                + ("" if oldest is None else f" (kept from epoch {oldest:.0f})"),
+                effect="a score in the past is recomputed only from the raw events still kept",
+            )
+        )
+    return score_events(
+        bucket,
+        as_of=as_of,
+        config=config,
+        profiles=known,
+        ego_profile=ego,
+        top=top,
+        missing=missing,
+    )
+
+
+async def refresh(
+    redis: Redis,
+    tenant: str,
+    ref: AccountRef,
+    *,
+    now: float,
+    config: MetricConfig,
+    history_len: int,
+) -> tuple[float | None, ScoreReport]:
+    """Recompute the current score, store it and append it to the history; return the previous
+    score (None if there was none) and the new report."""
+    k = keys.AccountKeys(tenant, ref.platform, ref.account)
+    previous_raw = await redis.get(k.score)
+    previous = None if previous_raw is None else decode(previous_raw, ScoreReport).score
+    report = await compute(redis, tenant, ref, now=now, config=config)
+    async with redis.pipeline(transaction=True) as pipe:
+        pipe.set(k.score, encode(report))
+        pipe.lpush(k.history, encode(ScorePoint.of(report, now)))
+        pipe.ltrim(k.history, 0, history_len - 1)
+        await pipe.execute()
+    return previous, report
+
+
+async def get_current(redis: Redis, tenant: str, ref: AccountRef) -> ScoreReport | None:
+    """The stored current score document, or None when none was computed yet."""
+    raw = await redis.get(keys.AccountKeys(tenant, ref.platform, ref.account).score)
+    return None if raw is None else decode(raw, ScoreReport)
+
+
+async def get_many(
+    redis: Redis, tenant: str, refs: Sequence[AccountRef]
+) -> list[ScoreReport | None]:
+    """Stored current scores of many accounts, in order (one round trip; on Cluster redis-py
+    splits the pipeline by slot)."""
+    if not refs:
+        return []
+    async with redis.pipeline(transaction=False) as pipe:
+        for ref in refs:
+            pipe.get(keys.AccountKeys(tenant, ref.platform, ref.account).score)
+        raws = await pipe.execute()
+    return [None if raw is None else decode(raw, ScoreReport) for raw in raws]
+
+
+async def history(
+    redis: Redis, tenant: str, ref: AccountRef, *, limit: int = 100
+) -> list[ScorePoint]:
+    """The account's score history, newest first."""
+    key = keys.AccountKeys(tenant, ref.platform, ref.account).history
+    raws = await aw(redis.lrange(key, 0, limit - 1))
+    return [decode(raw, ScorePoint) for raw in raws]

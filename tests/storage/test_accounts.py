@@ -1,0 +1,58 @@
+"""Tracking, listing and purging accounts."""
+
+from __future__ import annotations
+
+import pytest
+from redis.asyncio import Redis
+
+from service.metric import MetricConfig
+from service.model import AccountRef, Profile
+from service.storage import accounts, keys, profiles, scores
+from service.storage.ingest import ingest
+from tests.storage.conftest import conversation
+
+pytestmark = pytest.mark.anyio
+NOW = 1_800_000_000.0
+
+
+async def test_track_is_idempotent_and_listed(redis: Redis) -> None:
+    ref = AccountRef("mastodon", "alice")
+    first = await accounts.track(redis, "acme", ref, NOW)
+    again = await accounts.track(redis, "acme", ref, NOW + 10)
+    assert again.tracked_at == first.tracked_at == NOW
+    await accounts.track(redis, "acme", AccountRef("x", "b:{weird}*"), NOW + 1)
+    page, total = await accounts.list_accounts(redis, "acme")
+    assert total == 2
+    assert [(r.platform, r.account) for r in page] == [("mastodon", "alice"), ("x", "b:{weird}*")]
+    assert await accounts.list_accounts(redis, "other") == ([], 0)
+    assert await accounts.get(redis, "other", ref) is None
+
+
+async def test_delete_purges_every_key_of_the_account(redis: Redis) -> None:
+    ref = AccountRef("mastodon", "alice")
+    other = AccountRef("mastodon", "carol")
+    config = MetricConfig()
+    events = conversation(30) + conversation(5, ego="carol")
+    await ingest(
+        redis,
+        "acme",
+        events,
+        now=NOW,
+        config=config,
+        dedup_window_days=400,
+        events_retention_days=3650,
+    )
+    await profiles.put(redis, "acme", ref, [Profile(platform="mastodon", account="friend1")])
+    for r in (ref, other):
+        await scores.refresh(redis, "acme", r, now=NOW, config=config, history_len=5)
+    k = keys.AccountKeys("acme", "mastodon", "alice")
+    before = [key async for key in redis.scan_iter(match=k.scan_pattern())]
+    assert len(before) == len(k.all())  # the test covers every key kind
+
+    assert await accounts.delete(redis, "acme", ref) is True
+    assert [key async for key in redis.scan_iter(match=k.scan_pattern())] == []
+    assert await accounts.get(redis, "acme", ref) is None
+    page, total = await accounts.list_accounts(redis, "acme")
+    assert [r.account for r in page] == ["carol"]
+    assert total == 1
+    assert await accounts.delete(redis, "acme", ref) is False

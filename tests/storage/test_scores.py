@@ -1,0 +1,98 @@
+"""Scores computed from stored aggregates, the current document, the bounded history, and a
+past `as_of` recomputed from the kept raw events."""
+
+from __future__ import annotations
+
+import pytest
+from redis.asyncio import Redis
+
+from service.metric import MetricConfig, group_by_account, score_events
+from service.model import AccountRef
+from service.storage import scores
+from service.storage.ingest import ingest
+from tests.storage.conftest import conversation
+
+pytestmark = pytest.mark.anyio
+NOW = 1_800_000_000.0
+ALICE = AccountRef("mastodon", "alice")
+CONFIG = MetricConfig()
+
+
+async def _load(redis: Redis, count: int = 120) -> None:
+    await ingest(
+        redis,
+        "acme",
+        conversation(count),
+        now=NOW,
+        config=CONFIG,
+        dedup_window_days=400,
+        events_retention_days=3650,
+    )
+
+
+async def test_stored_score_matches_the_batch_metric(redis: Redis) -> None:
+    events = conversation(120)
+    await _load(redis)
+    as_of = events[-1].at.timestamp() + 3600
+    report = await scores.compute(redis, "acme", ALICE, now=NOW, config=CONFIG, as_of=as_of)
+    batch = score_events(group_by_account(events)[ALICE], as_of=as_of, config=CONFIG)
+    assert report.score == pytest.approx(batch.score, abs=1e-6)
+    assert report.genuine_connections == batch.genuine_connections
+    assert report.score > 0
+
+
+async def test_refresh_stores_current_and_bounded_history(redis: Redis) -> None:
+    await _load(redis)
+    assert await scores.get_current(redis, "acme", ALICE) is None
+    previous, report = await scores.refresh(
+        redis, "acme", ALICE, now=NOW, config=CONFIG, history_len=3
+    )
+    assert previous is None
+    assert await scores.get_current(redis, "acme", ALICE) == report
+    for i in range(5):
+        previous, _ = await scores.refresh(
+            redis, "acme", ALICE, now=NOW + i, config=CONFIG, history_len=3
+        )
+        assert previous == report.score
+    points = await scores.history(redis, "acme", ALICE)
+    assert [p.computed_at for p in points] == [NOW + 4, NOW + 3, NOW + 2]
+    assert await scores.get_current(redis, "other", ALICE) is None
+
+
+async def test_past_as_of_is_recomputed_from_raw_events(redis: Redis) -> None:
+    events = conversation(120)
+    await _load(redis)
+    middle = events[60].at.timestamp()
+    report = await scores.compute(redis, "acme", ALICE, now=NOW, config=CONFIG, as_of=middle)
+    batch = score_events(group_by_account(events)[ALICE], as_of=middle, config=CONFIG)
+    assert report.score == pytest.approx(batch.score, abs=1e-9)
+    assert not any("retention" in m.data for m in report.missing)
+
+
+async def test_past_as_of_reports_events_lost_to_retention(redis: Redis) -> None:
+    events = conversation(40)
+    await ingest(
+        redis,
+        "acme",
+        events,
+        now=NOW,
+        config=CONFIG,
+        dedup_window_days=400,
+        events_retention_days=1,  # every test event is older than a day before NOW
+    )
+    report = await scores.compute(
+        redis, "acme", ALICE, now=NOW, config=CONFIG, as_of=events[20].at.timestamp()
+    )
+    assert report.relationships_total == 0
+    assert any("40 raw events older than the retention window" in m.data for m in report.missing)
+
+
+async def test_get_many_keeps_order_and_marks_missing(redis: Redis) -> None:
+    await _load(redis)
+    await scores.refresh(redis, "acme", ALICE, now=NOW, config=CONFIG, history_len=3)
+    nobody = AccountRef("mastodon", "nobody")
+    got = await scores.get_many(redis, "acme", [nobody, ALICE, nobody])
+    assert got[0] is None
+    assert got[2] is None
+    assert got[1] is not None
+    assert got[1].ego == "alice"
