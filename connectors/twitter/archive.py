@@ -1,0 +1,485 @@
+"""Reading an X data export (a zip, or the unpacked folder) into one `ArchiveImport`.
+
+The export is a folder of `data/<type>.js` files (`tweets.js`, `tweets-part1.js`, ...), each a
+`window.YTD.<type>.partN = [...]` assignment, plus `manifest.js`. Every file may be absent:
+what is absent is reported in `ArchiveImport.missing` and the rest still scores. What is
+present must be readable: a malformed or truncated file raises `ArchiveError` naming the member
+and the line/column or item, and because the whole result is built before it is returned,
+nothing is ever half-imported.
+
+The export only holds what the account itself did (its tweets, the likes it gave, the accounts
+it blocked) plus its direct messages in both directions. What others did to it in public
+(replies, mentions, likes, reposts of its tweets) is not in it; that is reported as missing
+too, because it is why an archive alone sees fewer two-way relationships than the API does.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import PurePosixPath
+from typing import Any, TypeVar
+
+import msgspec
+
+from connectors.twitter import archive_schema as schema
+from connectors.twitter.mapping import (
+    PLATFORM,
+    TweetFacts,
+    message_interactions,
+    reaction_interaction,
+    tweet_interactions,
+    veto_interaction,
+)
+from connectors.twitter.text import (
+    parse_iso,
+    parse_v1_date,
+    retweeted_handle,
+    status_url_handle,
+    text_without_leading_mentions,
+)
+from connectors.twitter.ytd import parse_assignment
+from service.errors import ArchiveError
+from service.model import AccountRef, Interaction, Kind, MissingData, Profile
+from service.plugins.archive import ArchiveSource
+from service.plugins.connector import ArchiveImport
+
+__all__ = ["ARCHIVE_FORMAT", "detect_archive", "read_archive"]
+
+ARCHIVE_FORMAT = "x-archive"
+
+T = TypeVar("T")
+
+_DATA_FILE = re.compile(r"^(?P<type>[a-z][a-z0-9-]*?)(?:-part(?P<part>\d+))?\.js$")
+_YTD_MARKER = b"window.YTD."
+
+# What each missing file costs the score (the `effect` of its MissingData).
+_EFFECTS = {
+    "manifest": "no generation date: score at an explicit as-of date, or events decay to today",
+    "account": "the account's handle and creation date are unknown",
+    "tweets": "no own tweets: replies, mentions, quotes and reposts the account sent are "
+    "not counted",
+    "direct-messages": "no one-to-one direct messages: the strongest two-way signal is missing",
+    "direct-messages-group": "no group direct messages",
+    "follower": "the follower count is unknown (it never raises the score)",
+    "following": "the following count is unknown",
+    "like": "no likes given",
+    "block": "blocked accounts unknown: blocks cannot veto relationships",
+    "mute": "muted accounts unknown: mutes cannot veto relationships",
+}
+_INBOUND = MissingData(
+    data="inbound public interactions",
+    effect="an X export holds only what the account did, plus its direct messages: replies, "
+    "mentions, likes and reposts by others are not in it, so public reciprocity is unseen",
+)
+
+
+def _data_members(source: ArchiveSource) -> dict[str, list[str]]:
+    """Data files by type (`tweets`, `direct-messages`, ...), parts in order."""
+    found: dict[str, list[tuple[int, str]]] = {}
+    for name in source.names():
+        path = PurePosixPath(name)
+        if "assets" in path.parts[:-1]:
+            continue  # the archive viewer's own JavaScript, not data
+        match = _DATA_FILE.match(path.name)
+        if match is None:
+            continue
+        part = int(match.group("part") or 0)
+        found.setdefault(match.group("type"), []).append((part, name))
+    return {kind: [n for _p, n in sorted(parts)] for kind, parts in found.items()}
+
+
+def detect_archive(source: ArchiveSource) -> bool:
+    """An X export has a `manifest.js`, or `.js` data files that start `window.YTD.`."""
+    members = _data_members(source)
+    if "manifest" in members:
+        return True
+    for names in members.values():
+        for name in names[:1]:
+            try:
+                head = source.read_bytes(name)[:64]
+            except ArchiveError:
+                continue
+            if _YTD_MARKER in head:
+                return True
+    return False
+
+
+@dataclass
+class _Member:
+    """The items of one data type, each with where it came from (for error messages)."""
+
+    items: list[tuple[str, int, Any]] = field(default_factory=list)
+    present: bool = False
+
+
+class _Reader:
+    def __init__(self, source: ArchiveSource) -> None:
+        self.source = source
+        self.archive = source.display
+        self.members = _data_members(source)
+
+    def has(self, kind: str) -> bool:
+        return kind in self.members
+
+    def value(self, member: str) -> Any:
+        return parse_assignment(self.source.read_text(member), archive=self.archive, member=member)
+
+    def raw(self, *kinds: str) -> _Member:
+        """All items of the given types, each unwrapped from its `{"<type>": {...}}` box."""
+        result = _Member()
+        for kind in kinds:
+            for member in self.members.get(kind, []):
+                result.present = True
+                value = self.value(member)
+                if not isinstance(value, list):
+                    raise ArchiveError(
+                        self.archive,
+                        f"expected a list of items, found {type(value).__name__}",
+                        member=member,
+                        position="line 1",
+                    )
+                for index, item in enumerate(value, start=1):
+                    result.items.append((member, index, _unwrap(item)))
+        return result
+
+    def typed(self, member: _Member, type_: type[T]) -> list[tuple[str, int, T]]:
+        out = []
+        for name, index, item in member.items:
+            try:
+                out.append((name, index, msgspec.convert(item, type_)))
+            except msgspec.ValidationError as exc:
+                raise ArchiveError(
+                    self.archive, f"unexpected item: {exc}", member=name, position=f"item {index}"
+                ) from None
+        return out
+
+    def error(self, message: str, member: str, index: int) -> ArchiveError:
+        return ArchiveError(self.archive, message, member=member, position=f"item {index}")
+
+
+def _unwrap(item: Any) -> Any:
+    """`{"tweet": {...}}` -> `{...}`; older exports (`tweet.js`) hold the bare object."""
+    if isinstance(item, dict) and len(item) == 1:
+        (inner,) = item.values()
+        if isinstance(inner, dict):
+            return inner
+    return item
+
+
+def _first(reader: _Reader, member: _Member, type_: type[T]) -> T | None:
+    typed = reader.typed(member, type_)
+    return typed[0][2] if typed else None
+
+
+def _manifest(reader: _Reader) -> schema.Manifest | None:
+    names = reader.members.get("manifest", [])
+    if not names:
+        return None
+    value = reader.value(names[0])
+    try:
+        return msgspec.convert(value, schema.Manifest)
+    except msgspec.ValidationError as exc:
+        raise ArchiveError(reader.archive, f"unexpected manifest: {exc}", member=names[0]) from None
+
+
+def _when(reader: _Reader, value: str, parse: Any, member: str, index: int) -> datetime:
+    try:
+        result: datetime = parse(value)
+    except ValueError as exc:
+        raise reader.error(f"unreadable date: {exc}", member, index) from None
+    return result
+
+
+def _infer_ego(conversations: Iterable[schema.DmConversation]) -> str | None:
+    """The one account in every one-to-one conversation id `A-B`, if there is exactly one."""
+    common: set[str] | None = None
+    for conversation in conversations:
+        ids = set(conversation.conversation_id.split("-"))
+        if len(ids) != 2:
+            continue
+        common = ids if common is None else common & ids
+    return next(iter(common)) if common is not None and len(common) == 1 else None
+
+
+class _Importer:
+    """Turns the typed items into interactions; counts what it could not resolve."""
+
+    def __init__(self, reader: _Reader, ego: str, ego_handle: str | None) -> None:
+        self.reader = reader
+        self.ego = ego
+        self.events: dict[str, Interaction] = {}
+        self.handles: dict[str, str] = {}
+        self.names: dict[str, tuple[str, str | None]] = {}
+        if ego_handle:
+            self.handles[ego_handle.lower()] = ego
+        self.unresolved_reposts = 0
+        self.unresolved_quotes = 0
+
+    def add(self, events: Iterable[Interaction | None]) -> None:
+        for event in events:
+            if event is not None:
+                self.events.setdefault(event.event_id, event)
+
+    def learn_handles(self, tweets: list[tuple[str, int, schema.Tweet]]) -> None:
+        """Handle -> id from every mention and reply in the export, to resolve the accounts
+        that retweets (`RT @x:`) and quote links (`twitter.com/x/status/1`) name by handle."""
+        for _member, _index, tweet in tweets:
+            for mention in tweet.entities.user_mentions:
+                if mention.screen_name:
+                    self.handles.setdefault(mention.screen_name.lower(), mention.id_str)
+                    self.names.setdefault(mention.id_str, (mention.screen_name, mention.name))
+            if tweet.in_reply_to_screen_name and tweet.in_reply_to_user_id_str:
+                handle = tweet.in_reply_to_screen_name
+                self.handles.setdefault(handle.lower(), tweet.in_reply_to_user_id_str)
+                self.names.setdefault(tweet.in_reply_to_user_id_str, (handle, None))
+
+    def tweet(self, member: str, index: int, tweet: schema.Tweet) -> None:
+        at = _when(self.reader, tweet.created_at, parse_v1_date, member, index)
+        text = tweet.body
+        reposted = retweeted_handle(text)
+        if reposted is not None:
+            target = self.handles.get(reposted.lower())
+            if target is None:
+                self.unresolved_reposts += 1
+                return
+            facts = TweetFacts(id=tweet.id_str, author=self.ego, at=at, repost_of=target)
+            self.add(tweet_interactions(self.ego, facts))
+            return
+        quote_of = None
+        for url in reversed(tweet.entities.urls):
+            permalink = status_url_handle(url.expanded_url or "")
+            if permalink is not None:
+                quote_of = self.handles.get(permalink[0].lower())
+                if quote_of is None:
+                    self.unresolved_quotes += 1
+                break
+        facts = TweetFacts(
+            id=tweet.id_str,
+            author=self.ego,
+            at=at,
+            text_len=len(text_without_leading_mentions(text)),
+            reply_to=tweet.in_reply_to_user_id_str or None,
+            quote_of=quote_of,
+            mentions=[m.id_str for m in tweet.entities.user_mentions],
+        )
+        self.add(tweet_interactions(self.ego, facts))
+
+    def conversation(
+        self, member: str, index: int, conversation: schema.DmConversation, *, group: bool
+    ) -> None:
+        thread = conversation.conversation_id
+        participants: set[str] = set()
+        if group:
+            for event in conversation.messages:
+                for change in (event.join_conversation, event.participants_join):
+                    if change is not None:
+                        participants.update(change.participants_snapshot, change.user_ids)
+                        if change.initiating_user_id:
+                            participants.add(change.initiating_user_id)
+                if event.message_create is not None:
+                    participants.add(event.message_create.sender_id)
+        else:
+            participants.update(p for p in thread.split("-") if p)
+        for event in conversation.messages:
+            message = event.message_create
+            if message is None:
+                continue
+            at = _when(self.reader, message.created_at, parse_iso, member, index)
+            if message.recipient_id and not group:
+                recipients = {message.recipient_id}
+            else:
+                recipients = participants - {message.sender_id}
+            self.add(
+                message_interactions(
+                    self.ego,
+                    message_id=message.id,
+                    sender=message.sender_id,
+                    recipients=recipients,
+                    at=at,
+                    thread_id=thread,
+                    text_len=len(message.text),
+                )
+            )
+            for reaction in message.reactions:
+                self.add(
+                    [
+                        reaction_interaction(
+                            self.ego,
+                            event_id=reaction.event_id,
+                            reactor=reaction.sender_id,
+                            message_sender=message.sender_id,
+                            at=_when(self.reader, reaction.created_at, parse_iso, member, index),
+                            thread_id=thread,
+                        )
+                    ]
+                )
+
+    def profiles(self) -> list[Profile]:
+        """What the export says about the counterparts: the handle and name of those it
+        mentions or replies to (nothing about their followers, so no rule fires on them)."""
+        result = []
+        for account in sorted({e.counterpart for e in self.events.values()}):
+            handle, name = self.names.get(account, (None, None))
+            if handle is not None:
+                result.append(
+                    Profile(platform=PLATFORM, account=account, handle=handle, display_name=name)
+                )
+        return result
+
+
+def _ids(reader: _Reader, member: _Member) -> list[str]:
+    return [entry.account_id for _m, _i, entry in reader.typed(member, schema.AccountIdEntry)]
+
+
+def read_archive(source: ArchiveSource, *, now: datetime | None = None) -> ArchiveImport:
+    """Read the whole export; see the module docstring for what is read and reported.
+
+    `now` dates blocks and mutes when the export has neither a generation date nor any dated
+    event (the export does not say when a block was made, only that it held when exported).
+    """
+    reader = _Reader(source)
+    missing: list[MissingData] = []
+
+    def note(kind: str, *alternatives: str) -> bool:
+        present = any(reader.has(k) for k in (kind, *alternatives))
+        if not present:
+            missing.append(MissingData(data=kind, effect=_EFFECTS[kind]))
+        return present
+
+    manifest = _manifest(reader)
+    note("manifest")
+    account_entry = _first(reader, reader.raw("account"), schema.AccountEntry)
+    note("account")
+    profile_entry = _first(reader, reader.raw("profile"), schema.ProfileEntry)
+    user_info = manifest.user_info if manifest and manifest.user_info else schema.UserInfo()
+    archive_info = (
+        manifest.archive_info if manifest and manifest.archive_info else schema.ArchiveInfo()
+    )
+
+    # Read and validate every file before mapping anything.
+    tweets_raw = reader.raw("tweets", "tweet")
+    note("tweets", "tweet")
+    tweets = reader.typed(tweets_raw, schema.Tweet)
+    dms = reader.typed(reader.raw("direct-messages"), schema.DmConversation)
+    note("direct-messages")
+    groups = reader.typed(reader.raw("direct-messages-group"), schema.DmConversation)
+    note("direct-messages-group")
+    followers_raw, following_raw = reader.raw("follower"), reader.raw("following")
+    followers, following = set(_ids(reader, followers_raw)), set(_ids(reader, following_raw))
+    note("follower")
+    note("following")
+    likes = reader.typed(reader.raw("like"), schema.LikeEntry)
+    has_likes = note("like")
+    blocks_raw, mutes_raw = reader.raw("block"), reader.raw("mute")
+    blocks, mutes = _ids(reader, blocks_raw), _ids(reader, mutes_raw)
+    note("block")
+    note("mute")
+
+    ego = (
+        user_info.account_id
+        or (account_entry.account_id if account_entry else None)
+        or _infer_ego(c for _m, _i, c in dms)
+    )
+    if not ego:
+        raise ArchiveError(
+            reader.archive,
+            "cannot tell whose export this is: neither manifest.js nor account.js names the "
+            "account, and no direct messages identify it",
+        )
+    ego_handle = user_info.user_name or (account_entry.username if account_entry else None)
+    generated_at = None
+    if archive_info.generation_date:
+        try:
+            generated_at = parse_iso(archive_info.generation_date)
+        except ValueError as exc:
+            names = reader.members.get("manifest", ["manifest.js"])
+            raise ArchiveError(
+                reader.archive, f"unreadable generationDate: {exc}", member=names[0]
+            ) from None
+
+    importer = _Importer(reader, ego, ego_handle)
+    importer.learn_handles(tweets)
+    tweet_ids = set()
+    for member, index, tweet in tweets:
+        tweet_ids.add(tweet.id_str)
+        importer.tweet(member, index, tweet)
+    for member, index, conversation in dms:
+        importer.conversation(member, index, conversation, group=False)
+    for member, index, conversation in groups:
+        importer.conversation(member, index, conversation, group=True)
+
+    veto_at = generated_at or max(
+        (e.at for e in importer.events.values()), default=now or datetime.now(UTC)
+    )
+    for kind, accounts in ((Kind.BLOCK, blocks), (Kind.MUTE, mutes)):
+        importer.add(veto_interaction(ego, account, kind, veto_at) for account in accounts)
+
+    if has_likes:
+        missing.append(
+            MissingData(
+                data="like",
+                effect=f"like.js lists {len(likes)} liked tweets but not their authors: "
+                "likes given are not counted",
+            )
+        )
+    if importer.unresolved_reposts:
+        missing.append(
+            MissingData(
+                data="repost authors",
+                effect=f"{importer.unresolved_reposts} retweets name an author by handle only, "
+                "never mentioned elsewhere in the export: not counted",
+            )
+        )
+    if importer.unresolved_quotes:
+        missing.append(
+            MissingData(
+                data="quote authors",
+                effect=f"{importer.unresolved_quotes} quoted tweets' authors could not be "
+                "resolved to an account id: not counted",
+            )
+        )
+    if archive_info.is_partial_archive:
+        missing.append(
+            MissingData(
+                data="partial archive", effect="the export says it is partial: files may be absent"
+            )
+        )
+    missing.append(_INBOUND)
+
+    avatar = profile_entry.avatar_media_url if profile_entry else None
+    description = profile_entry.description if profile_entry else None
+    created = None
+    if account_entry and account_entry.created_at:
+        try:
+            created = parse_iso(account_entry.created_at)
+        except ValueError as exc:
+            names = reader.members.get("account", ["account.js"])
+            raise ArchiveError(
+                reader.archive, f"unreadable createdAt: {exc}", member=names[0], position="item 1"
+            ) from None
+    ego_profile = Profile(
+        platform=PLATFORM,
+        account=ego,
+        handle=ego_handle,
+        display_name=user_info.display_name
+        or (account_entry.account_display_name if account_entry else None),
+        followers_count=len(followers) if followers_raw.present else None,
+        following_count=len(following) if following_raw.present else None,
+        posts_count=len(tweet_ids) if tweets_raw.present else None,
+        created_at=created,
+        default_avatar=("default_profile" in avatar) if avatar else None,
+        bio=description.bio if description is not None else None,
+        url=description.website or None if description is not None else None,
+    )
+    interactions = sorted(importer.events.values(), key=lambda e: (e.at, e.event_id))
+    return ArchiveImport(
+        account=AccountRef(platform=PLATFORM, account=ego),
+        ego_profile=ego_profile,
+        profiles=importer.profiles(),
+        interactions=interactions,
+        missing=missing,
+        generated_at=generated_at,
+    )
