@@ -7,42 +7,18 @@ from a silently skipped subset of someone's data would be a wrong score that loo
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable, Iterator
 from typing import TypeVar
 
 import msgspec
 
 from service.errors import EventsFileError
-from service.model import Direction, Interaction, Kind, Profile
+from service.model import Interaction, Profile
+from service.validation import describe_validation_error
 
-__all__ = ["describe_validation_error", "read_events", "read_profiles"]
+__all__ = ["read_events", "read_profiles"]
 
 T = TypeVar("T")
-
-_AT = re.compile(r"^(?P<what>.*?) - at `\$(?P<path>[^`]*)`$")
-_CHOICES: dict[str, str] = {
-    "kind": ", ".join(k.value for k in Kind),
-    "direction": ", ".join(d.value for d in Direction),
-}
-
-
-def describe_validation_error(exc: msgspec.ValidationError) -> str:
-    """Turn msgspec's "Expected `str`, got `int` - at `$.kind`" into "field `kind`: ..."."""
-    text = str(exc)
-    match = _AT.match(text)
-    if not match:
-        return text[:1].lower() + text[1:]
-    what, path = match["what"], match["path"].lstrip(".")
-    field = path.split(".")[0].split("[")[0]
-    what = what[:1].lower() + what[1:]
-    if "rfc3339" in what.lower():
-        what += " (write it like 2024-05-01T12:00:00Z, with a timezone)"
-    if what.startswith("invalid enum value") and field in _CHOICES:
-        value = what.removeprefix("invalid enum value").strip()
-        what = f"invalid value {value} (expected one of {_CHOICES[field]})"
-    return f"field `{path}`: {what}"
-
 
 def _read_lines(
     lines: Iterable[bytes], source: str, decode: Callable[[bytes], T]

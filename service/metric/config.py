@@ -13,7 +13,9 @@ from typing import Annotated
 
 import msgspec
 
+from service.errors import InputError
 from service.model import Kind
+from service.validation import describe_validation_error
 
 __all__ = [
     "METRIC_VERSION",
@@ -35,7 +37,7 @@ Positive = Annotated[float, msgspec.Meta(gt=0)]
 Fraction = Annotated[float, msgspec.Meta(ge=0, le=1)]
 
 
-class ConfigError(ValueError):
+class ConfigError(InputError, ValueError):
     """A metric configuration that cannot be used; the message names the field."""
 
 
@@ -145,7 +147,9 @@ def load_config(data: bytes, *, source: str, fmt: str) -> MetricConfig:
         if fmt == "json":
             return msgspec.json.decode(data, type=MetricConfig)
     except msgspec.ValidationError as exc:
-        raise ConfigError(f"{source}: invalid metric config: {exc}") from None
+        raise ConfigError(
+            f"{source}: invalid metric config: {describe_validation_error(exc)}"
+        ) from None
     except msgspec.DecodeError as exc:
         raise ConfigError(f"{source}: not valid {fmt.upper()}: {exc}") from None
     raise ConfigError(f"{source}: unknown config format {fmt!r} (use .toml or .json)")

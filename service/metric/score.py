@@ -249,8 +249,7 @@ def score_table(
             explanation=authenticity_note,
         ),
     }
-    total = sum(c.points for c in components.values())
-    total = min(100.0, max(0.0, total))
+    total = round(min(100.0, max(0.0, sum(c.points for c in components.values()))), 2)
     for report in components.values():
         report.points = round(report.points, 3)
         report.value = round(report.value, 4)
@@ -289,7 +288,7 @@ def score_table(
     return ScoreReport(
         ego=account.account,
         platform=account.platform,
-        score=round(total, 2),
+        score=total,
         summary=summary,
         components=components,
         genuine_connections=n_genuine,
