@@ -1,7 +1,8 @@
 """How the CLI reports a problem: one line on stderr, exit code 2, never a traceback.
 
 Every command wraps its work in `handle_input_errors()`, so an InputError raised anywhere
-below (a bad events line, a bad config, a bad archive) reaches the user the same way.
+below (a bad events line, a bad config, a bad archive) reaches the user the same way, and so
+does a plugin that fails to load in strict mode.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from typing import NoReturn
 
 import typer
 
-from service.errors import InputError
+from service.errors import InputError, PluginLoadError
 
 __all__ = ["EXIT_INPUT", "fail", "handle_input_errors"]
 
@@ -31,5 +32,5 @@ def fail(message: str) -> NoReturn:
 def handle_input_errors() -> Iterator[None]:
     try:
         yield
-    except InputError as exc:
+    except (InputError, PluginLoadError) as exc:
         fail(str(exc))

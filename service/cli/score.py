@@ -6,6 +6,7 @@ import enum
 import sys
 from collections.abc import Iterable, Iterator
 from contextlib import ExitStack
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Annotated
@@ -20,6 +21,7 @@ from service.cli.render import render_report
 from service.demo import DEMO_AS_OF, demo_events_path, demo_profiles_path
 from service.eventsfile import read_events, read_profiles
 from service.metric import (
+    AccountEvents,
     MetricConfig,
     MissingData,
     ScoreReport,
@@ -29,6 +31,7 @@ from service.metric import (
 )
 from service.metric.decay import epoch
 from service.model import AccountRef, Interaction, Profile
+from service.plugins.host import read_archive
 
 __all__ = ["register"]
 
@@ -83,6 +86,19 @@ def score(
             metavar="FILE",
         ),
     ] = None,
+    archive: Annotated[
+        str | None,
+        typer.Option(
+            "--archive",
+            "-a",
+            help="A platform's data export (zip or unpacked folder); the platform is detected.",
+            metavar="PATH",
+        ),
+    ] = None,
+    platform: Annotated[
+        str | None,
+        typer.Option("--platform", help="The archive's platform, when detection is not wanted."),
+    ] = None,
     demo: Annotated[
         bool, typer.Option("--demo", help="Score the bundled example dataset.")
     ] = False,
@@ -102,7 +118,8 @@ def score(
         str | None,
         typer.Option(
             "--as-of",
-            help="Score as of this RFC 3339 instant (default: now; the demo's own date).",
+            help="Score as of this RFC 3339 instant (default: now; an archive's or the demo's "
+            "own date).",
             metavar="WHEN",
         ),
     ] = None,
@@ -123,42 +140,90 @@ def score(
         ),
     ] = None,
 ) -> None:
-    """Score how genuine an account's network is, from its interaction events.
+    """Score how genuine an account's network is, from its interactions.
 
-    Prints each component's points and inputs, the strongest relationships with their
-    evidence, and what data was missing. Bad input stops with one line naming the file, the
-    line and the field, and exit code 2.
+    Reads normalised events (--events), a platform's data-export archive (--archive, a zip or
+    an unpacked folder) or the bundled example (--demo). Prints each component's points and
+    inputs, the strongest relationships with their evidence, and what data was missing. Bad
+    input stops with one line naming the file, the line and the field, and exit code 2.
     """
-    if (events is None) == (not demo):
-        fail("give exactly one input: --events FILE or --demo")
+    if sum(x is not None for x in (events, archive)) + demo != 1:
+        fail("give exactly one input: --events FILE, --archive PATH or --demo")
+    if platform is not None and archive is None:
+        fail("--platform goes with --archive")
     with handle_input_errors(), ExitStack() as stack:
         metric_config = _config(config)
         when = parse_as_of(as_of) if as_of else None
-        if demo:
-            events, profiles = str(demo_events_path()), profiles or str(demo_profiles_path())
-            when = when or DEMO_AS_OF
-        assert events is not None
-        stream, source = _open(events, stack, "--events")
-        profile_map: dict[tuple[str, str], Profile] = {}
-        if profiles is not None:
-            profile_stream, profile_source = _open(profiles, stack, "--profiles")
-            profile_map = read_profiles(profile_stream, profile_source)
-        accounts = group_by_account(_progress(stream, source))
-        chosen = _choose(accounts.keys(), ego, source)
-        as_of_epoch = epoch(when or datetime.now(UTC))
+        if archive is not None:
+            loaded = _from_archive(Path(archive), platform)
+        else:
+            if demo:
+                events, profiles = str(demo_events_path()), profiles or str(demo_profiles_path())
+                when = when or DEMO_AS_OF
+            assert events is not None
+            loaded = _from_events(events, profiles, stack)
+        chosen = _choose(loaded.accounts.keys(), ego, loaded.source)
+        as_of_epoch = epoch(when or loaded.as_of or datetime.now(UTC))
         reports = [
             score_events(
-                accounts[ref],
+                loaded.accounts[ref],
                 as_of=as_of_epoch,
                 config=metric_config,
-                profiles={a: p for (plat, a), p in profile_map.items() if plat == ref.platform},
-                ego_profile=profile_map.get((ref.platform, ref.account)),
+                profiles={a: p for (plat, a), p in loaded.profiles.items() if plat == ref.platform},
+                ego_profile=loaded.profiles.get((ref.platform, ref.account)),
                 top=top,
-                missing=_missing_profiles(profiles),
+                missing=loaded.missing,
             )
             for ref in chosen
         ]
     _print(reports, output)
+
+
+@dataclass(slots=True)
+class _Loaded:
+    """What any input source gives the scorer."""
+
+    source: str
+    accounts: dict[AccountRef, AccountEvents]
+    profiles: dict[tuple[str, str], Profile]
+    missing: list[MissingData]
+    as_of: datetime | None = None
+
+
+def _from_events(events: str, profiles: str | None, stack: ExitStack) -> _Loaded:
+    stream, source = _open(events, stack, "--events")
+    profile_map: dict[tuple[str, str], Profile] = {}
+    if profiles is not None:
+        profile_stream, profile_source = _open(profiles, stack, "--profiles")
+        profile_map = read_profiles(profile_stream, profile_source)
+    return _Loaded(
+        source=source,
+        accounts=group_by_account(_progress(stream, source)),
+        profiles=profile_map,
+        missing=_missing_profiles(profiles),
+    )
+
+
+def _from_archive(path: Path, platform: str | None) -> _Loaded:
+    """Read an export archive through the connector that recognises it. Scoring defaults to
+    the archive's own generation date: scoring a two-year-old export at today's date would
+    decay every relationship away."""
+    _connector, imported = read_archive(path, platform)
+    profiles = {(p.platform, p.account): p for p in imported.profiles}
+    if imported.ego_profile is not None:
+        ego = imported.ego_profile
+        profiles[(ego.platform, ego.account)] = ego
+    accounts = group_by_account(imported.interactions)
+    if not accounts:  # an archive with no interactions still scores (0, with its reasons)
+        accounts = {imported.account: AccountEvents(imported.account)}
+    latest = max((e.at for e in imported.interactions), default=None)
+    return _Loaded(
+        source=str(path),
+        accounts=accounts,
+        profiles=profiles,
+        missing=list(imported.missing),
+        as_of=imported.generated_at or latest,
+    )
 
 
 def _progress(stream: IO[bytes], source: str) -> Iterator[Interaction]:
