@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import typer
 
-from service.cli import score
+from service.cli import connectors, score
 
 app = typer.Typer(
     name="rapport",
@@ -24,6 +24,7 @@ def _root() -> None:
 
 
 score.register(app)
+connectors.register(app)
 
 
 def main() -> None:

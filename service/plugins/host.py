@@ -48,6 +48,7 @@ __all__ = [
     "load_connectors",
     "make_plugin_manager",
     "read_archive",
+    "validate_connector",
 ]
 
 log = logging.getLogger(__name__)
@@ -182,8 +183,9 @@ def _describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
 
 
-def _validate(connector: object) -> Connector:
-    """The checks every registered object passes before the host accepts it."""
+def validate_connector(connector: object) -> Connector:
+    """The checks every registered object passes before the host accepts it (also run by the
+    contract kit, so a connector learns of a problem in its own tests first)."""
     if not isinstance(connector, Connector):
         raise TypeError(f"register() expects a Connector instance, got {type(connector).__name__}")
     name = getattr(connector, "name", None)
@@ -284,7 +286,7 @@ class _Loader:
         collected: list[Connector] = []
 
         def register(connector: Connector) -> None:
-            collected.append(_validate(connector))
+            collected.append(validate_connector(connector))
 
         try:
             for impl in self.pm.hook.register_connectors.get_hookimpls():
