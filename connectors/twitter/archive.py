@@ -301,6 +301,7 @@ class _Importer:
                     at=at,
                     thread_id=thread,
                     text_len=len(message.text),
+                    group=group,
                 )
             )
             for reaction in message.reactions:

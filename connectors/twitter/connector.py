@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import ClassVar
 
+from connectors.twitter.api import fetch
 from connectors.twitter.archive import ARCHIVE_FORMAT, detect_archive, read_archive
 from connectors.twitter.config import TwitterConfig
 from service.plugins.archive import ArchiveSource
@@ -12,7 +14,9 @@ from service.plugins.connector import (
     Capabilities,
     Connector,
     ConnectorConfig,
+    FetchPage,
 )
+from service.plugins.http import PlatformHttp
 
 __all__ = ["TwitterConnector"]
 
@@ -37,3 +41,13 @@ class TwitterConnector(Connector):
 
     def read_archive(self, source: ArchiveSource) -> ArchiveImport:
         return read_archive(source)
+
+    def fetch(
+        self,
+        account: str,
+        *,
+        http: PlatformHttp,
+        config: ConnectorConfig,
+        since: str | None = None,
+    ) -> AsyncIterator[FetchPage]:
+        return fetch(account, http=http, config=config, since=since)

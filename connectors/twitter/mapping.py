@@ -128,11 +128,17 @@ def message_interactions(
     at: datetime,
     thread_id: str | None,
     text_len: int | None,
+    group: bool | None = None,
 ) -> list[Interaction]:
     """A direct message: `message out` to each recipient when ego sent it, `message in` from
-    the sender when ego received it, nothing when ego took no part."""
+    the sender when ego received it, nothing when ego took no part.
+
+    `group` says whether the conversation is a group one (ids `<message id>:<recipient>`);
+    by default, whether the message has more than one recipient.
+    """
     others = sorted({r for r in recipients if r != sender})
-    group = len(others) > 1
+    if group is None:
+        group = len(others) > 1
 
     def make(counterpart: str, direction: Direction, recipient: str) -> Interaction:
         return Interaction(

@@ -1,0 +1,275 @@
+"""The X API v2 client against real recordings (tweepy's cassettes for @Twitter, id 783214),
+completed by labelled hand-made pages for what the recordings lack (fields and expansions, the
+last page, a 429, a 403 on direct messages)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+import httpx
+import pytest
+
+from connectors.twitter import TwitterConnector
+from connectors.twitter.api import EXPANSIONS, TWEET_FIELDS
+from connectors.twitter.config import TwitterConfig
+from service.errors import InputError, PlatformError, RateLimited
+from service.model import Interaction, Profile
+from service.plugins import ConnectorConfig, FetchPage
+from service.plugins.http import PlatformHttp
+from tests.connectors.twitter.replay import HANDMADE_API, Replay, full_replay
+
+EGO = "783214"
+ALICE, BOB, CAROL, DAVE, ERIN = (f"900000001{i}" for i in range(1, 6))  # hand-made accounts
+TOKEN = "test-bearer-token"  # a fake
+BASE = "http://127.0.0.1:9"  # never contacted: MockTransport answers
+RECORDED_AT = datetime(2022, 10, 7, 22, 43, 18, tzinfo=UTC)  # date header of the recordings
+
+
+async def _no_sleep(_seconds: float) -> None:
+    return None
+
+
+def run(
+    replay: Callable[[httpx.Request], httpx.Response],
+    *,
+    account: str = "Twitter",
+    since: str | None = None,
+    config: ConnectorConfig | None = None,
+    pages: list[FetchPage] | None = None,
+) -> list[FetchPage]:
+    """Fetch everything; pages are appended to `pages` as they come (kept on an error)."""
+    collected = [] if pages is None else pages
+
+    async def go() -> None:
+        transport = httpx.MockTransport(replay)
+        async with PlatformHttp(
+            transport=transport, max_sleep=0, sleep=_no_sleep, clock=lambda: RECORDED_AT
+        ) as http:
+            async for page in TwitterConnector().fetch(
+                account,
+                http=http,
+                config=config or TwitterConfig(base_url=BASE, token=TOKEN),
+                since=since,
+            ):
+                collected.append(page)
+
+    asyncio.run(go())
+    return collected
+
+
+def events(pages: list[FetchPage]) -> dict[str, Interaction]:
+    return {e.event_id: e for page in pages for e in page.interactions}
+
+
+def summary(pages: list[FetchPage]) -> set[tuple[str, str, str, str]]:
+    return {
+        (e.event_id, e.counterpart, e.direction.value, e.kind.value) for e in events(pages).values()
+    }
+
+
+def profiles(pages: list[FetchPage]) -> dict[str, Profile]:
+    return {p.account: p for page in pages for p in page.profiles}  # last one wins
+
+
+def missing(pages: list[FetchPage]) -> dict[str, str]:
+    return {m.data: m.effect for page in pages for m in page.missing}
+
+
+def test_real_recordings_and_later_pages_map_to_directed_events() -> None:
+    pages = run(full_replay())
+
+    assert summary(pages) == {
+        # own timeline, page two (hand-made, with tweet.fields and expansions)
+        ("1565000000000000001", ALICE, "out", "reply"),
+        ("1565000000000000002", BOB, "out", "repost"),
+        ("1565000000000000003", CAROL, "out", "quote"),
+        (f"1565000000000000003:{DAVE}", DAVE, "out", "mention"),
+        # mentions timeline, page two (hand-made)
+        ("1578500000000000001", ALICE, "in", "reply"),
+        (f"1578500000000000002:{EGO}", ERIN, "in", "mention"),
+        ("1578500000000000003", CAROL, "in", "quote"),
+    }
+    by_id = events(pages)
+    reply = by_id["1565000000000000001"]
+    assert reply.text_len == len("thanks for the report, fixed now")
+    assert reply.thread_id == "1564999999999999999"
+    assert reply.at == datetime(2022, 8, 31, 17, 0, tzinfo=UTC)
+    assert all(e.ego == EGO and e.platform == "twitter" for e in by_id.values())
+
+    # The cursor is the newest id seen: the real mentions page's newest_id.
+    assert pages[-1].cursor == "1578516295611748353"
+    # Pages before the interactions are complete keep the old cursor (None: first refresh).
+    assert [p.cursor for p in pages[:6]] == [None] * 6
+
+    found = profiles(pages)
+    ego = found[EGO]
+    assert ego.handle == "Twitter"
+    # The real lookup has no public_metrics: counts come from the complete follow lists
+    # (100 real followers + 2 on the hand-made last page; 35 real following, one page).
+    assert (ego.followers_count, ego.following_count) == (102, 35)
+    assert found["1376998163739987969"].handle == "Zamari97491661"  # a real follower
+    assert found["738118487122419712"].handle == "TwitterAsians"  # a real followee
+    dave = found[DAVE]
+    assert dave.default_avatar is True
+    assert dave.bio == ""
+    assert (dave.followers_count, dave.following_count, dave.posts_count) == (3, 4999, 0)
+    assert dave.created_at == datetime(2022, 9, 1, tzinfo=UTC)
+    assert found[ALICE].default_avatar is False
+
+    lacking = missing(pages)
+    # The real mentions page was recorded without expansions: its 10 tweets have no author.
+    assert lacking["tweet authors"].startswith("10 items")
+    assert "likes" in lacking
+    assert "direct messages" not in lacking  # the real dm_events answer is just empty
+
+
+def test_requests_ask_for_fields_paginate_and_keep_the_token_out_of_urls() -> None:
+    replay = full_replay()
+    run(replay)
+
+    assert replay.paths() == [
+        "/2/users/by/username/Twitter",
+        f"/2/users/{EGO}/tweets",
+        f"/2/users/{EGO}/tweets",
+        f"/2/users/{EGO}/mentions",
+        f"/2/users/{EGO}/mentions",
+        "/2/dm_events",
+        f"/2/users/{EGO}/following",
+        f"/2/users/{EGO}/followers",
+        f"/2/users/{EGO}/followers",
+    ]
+    tweets = [r for r in replay.requests if r.url.path.endswith("/tweets")]
+    assert tweets[0].url.params["tweet.fields"] == TWEET_FIELDS
+    for field in ("conversation_id", "in_reply_to_user_id", "referenced_tweets", "author_id"):
+        assert field in TWEET_FIELDS.split(",")
+    assert "referenced_tweets.id.author_id" in EXPANSIONS.split(",")
+    assert tweets[0].url.params["expansions"] == EXPANSIONS
+    assert "public_metrics" in tweets[0].url.params["user.fields"]
+    assert "pagination_token" not in tweets[0].url.params
+    # The real page's meta.next_token is sent back as pagination_token.
+    assert (
+        tweets[1].url.params["pagination_token"] == "7140dibdnow9c7btw4232poeq0wapgnwgwqwvuwn3peex"
+    )
+    followers = [r for r in replay.requests if r.url.path.endswith("/followers")]
+    assert followers[1].url.params["pagination_token"] == "5CS0O0C6II61EZZZ"
+    for request in replay.requests:
+        assert request.headers["authorization"] == f"Bearer {TOKEN}"
+        assert TOKEN not in str(request.url)
+        assert request.url.host == "127.0.0.1"
+
+
+def test_refresh_from_the_cursor_sends_since_id() -> None:
+    replay = full_replay()
+    pages = run(replay, since="1578516295611748353")
+    timeline = [r for r in replay.requests if r.url.path.endswith(("/tweets", "/mentions"))]
+    assert timeline
+    assert {r.url.params["since_id"] for r in timeline} == {"1578516295611748353"}
+    assert pages[0].cursor == "1578516295611748353"  # an interrupted refresh resumes here
+    assert pages[-1].cursor == "1578516295611748353"
+
+
+def test_direct_messages_one_to_one_and_group() -> None:
+    pages = run(full_replay(HANDMADE_API / "dm_events_with_fields.json"))
+    dms = {s for s in summary(pages) if s[3] == "message"}
+    assert dms == {
+        ("1586000000000000001", ALICE, "out", "message"),
+        ("1586000000000000002", ALICE, "in", "message"),
+        (f"1586000000000000004:{ALICE}", ALICE, "out", "message"),
+        (f"1586000000000000004:{BOB}", BOB, "out", "message"),
+        (f"1586000000000000005:{EGO}", BOB, "in", "message"),
+    }
+    by_id = events(pages)
+    assert by_id["1586000000000000001"].thread_id == f"{EGO}-{ALICE}"
+    assert by_id["1586000000000000001"].text_len == len("Could you try again now?")
+    assert pages[-1].cursor == "1586000000000000005"  # message ids move the cursor too
+
+
+def test_direct_messages_older_than_the_cursor_are_skipped() -> None:
+    replay = full_replay(HANDMADE_API / "dm_events_with_fields.json")
+    pages = run(replay, since="1586000000000000002")
+    dms = {s[0] for s in summary(pages) if s[3] == "message"}
+    assert dms == {
+        f"1586000000000000004:{ALICE}",
+        f"1586000000000000004:{BOB}",
+        f"1586000000000000005:{EGO}",
+    }
+
+
+def test_a_token_without_dm_access_reports_messages_missing() -> None:
+    pages = run(full_replay(HANDMADE_API / "dm_events_403.json"))
+    lacking = missing(pages)
+    assert "HTTP 403" in lacking["direct messages"]
+    assert len(summary(pages)) == 7  # everything else still came in
+    assert pages[-1].cursor == "1578516295611748353"
+
+
+def test_messages_switched_off_are_reported_not_requested() -> None:
+    replay = full_replay()
+    pages = run(replay, config=TwitterConfig(base_url=BASE, token=TOKEN, messages=False))
+    assert "/2/dm_events" not in replay.paths()
+    assert "not requested" in missing(pages)["direct messages"]
+
+
+def test_429_raises_rate_limited_with_the_reset_time_after_the_cursor_page() -> None:
+    pages: list[FetchPage] = []
+    replay = full_replay(HANDMADE_API / "followers_429.json")
+    with pytest.raises(RateLimited) as caught:
+        run(replay, pages=pages)
+    assert caught.value.reset_at == datetime.fromtimestamp(1665184128, UTC)
+    assert caught.value.platform == "twitter"
+    # Interactions were all read before the follower list: the cursor page was delivered,
+    # so a deferred retry resumes from the new cursor.
+    assert pages[-1].cursor == "1578516295611748353"
+    assert len(summary(pages)) == 7
+
+
+def test_max_pages_reports_older_pages_and_leaves_counts_unknown() -> None:
+    pages = run(full_replay(), config=TwitterConfig(base_url=BASE, token=TOKEN, max_pages=1))
+    lacking = missing(pages)
+    assert "more than 1 pages" in lacking["older tweets"]
+    assert "older mentions" in lacking
+    ego = profiles(pages)[EGO]
+    assert ego.following_count == 35  # the real following list fits in one page
+    assert ego.followers_count is None  # the follower list was not read to its end
+    assert summary(pages) == set()  # page two, the one with fields, was never read
+
+
+def test_unknown_account_is_a_platform_error() -> None:
+    with pytest.raises(PlatformError, match="no such account @nobody_hm"):
+        run(Replay(HANDMADE_API / "user_not_found.json"), account="nobody_hm")
+
+
+def test_an_unreadable_answer_is_a_platform_error_without_the_token() -> None:
+    def broken(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/tweets"):
+            return httpx.Response(200, json={"data": "not a list"})
+        return full_replay()(request)
+
+    with pytest.raises(PlatformError, match="unreadable response body") as caught:
+        run(broken)
+    assert TOKEN not in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("account", "since"), [("../2/admin", None), ("Twitter", "abc"), ("two words", None)]
+)
+def test_bad_account_or_cursor_is_an_input_error(account: str, since: str | None) -> None:
+    replay = full_replay()
+    with pytest.raises(InputError):
+        run(replay, account=account, since=since)
+    assert replay.requests == []
+
+
+def test_base_url_defaults_to_api_x_com() -> None:
+    hosts: list[str] = []
+    replay = full_replay()
+
+    def spy(request: httpx.Request) -> httpx.Response:
+        hosts.append(request.url.host)
+        return replay(request)
+
+    run(spy, config=ConnectorConfig(token=TOKEN))
+    assert set(hosts) == {"api.x.com"}
+    assert TwitterConfig().base_url == "https://api.x.com"
