@@ -20,6 +20,7 @@ __all__ = ["read_events", "read_profiles"]
 
 T = TypeVar("T")
 
+
 def _read_lines(
     lines: Iterable[bytes], source: str, decode: Callable[[bytes], T]
 ) -> Iterator[tuple[int, T]]:

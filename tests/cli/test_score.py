@@ -19,8 +19,14 @@ LINE = (
 )
 
 
-def line(ego: str = "ada", who: str = "bea", d: str = "out", kind: str = "message",
-         at: str = "2024-03-01T00:00:00Z", eid: str = "1") -> str:
+def line(
+    ego: str = "ada",
+    who: str = "bea",
+    d: str = "out",
+    kind: str = "message",
+    at: str = "2024-03-01T00:00:00Z",
+    eid: str = "1",
+) -> str:
     return LINE.format(ego=ego, who=who, d=d, kind=kind, at=at, eid=eid)
 
 
@@ -41,22 +47,44 @@ def test_demo_scores_the_bundled_account_as_json() -> None:
     assert report["ego"] == "ada@example.social"
     assert 0 < report["score"] < 100
     assert report["as_of"] == "2025-06-30T00:00:00Z"
-    for key in ("components", "genuine_connections", "layers", "relationships", "rules_fired",
-                "missing", "metric_version"):
+    for key in (
+        "components",
+        "genuine_connections",
+        "layers",
+        "relationships",
+        "rules_fired",
+        "missing",
+        "metric_version",
+    ):
         assert key in report
     assert report["genuine_connections"] >= 5
     fans = [r for r in report["relationships"] if r["counterpart"].startswith("fan")]
     assert all(not r["genuine"] for r in fans), "fans who only like are never genuine"
     rel = report["relationships"][0]
-    assert set(rel) >= {"counterpart", "strength", "reciprocity", "in", "out", "active_days",
-                        "last_at", "genuine"}
+    assert set(rel) >= {
+        "counterpart",
+        "strength",
+        "reciprocity",
+        "in",
+        "out",
+        "active_days",
+        "last_at",
+        "genuine",
+    }
 
 
 def test_demo_table_is_readable() -> None:
     result = score("--demo", "--format", "table")
     assert result.exit_code == 0, result.output
-    for words in ("Rapport score", "Components", "connections", "Strongest relationships",
-                  "Layers", "Rule fired", "metric 1.0"):
+    for words in (
+        "Rapport score",
+        "Components",
+        "connections",
+        "Strongest relationships",
+        "Layers",
+        "Rule fired",
+        "metric 1.0",
+    ):
         assert words in result.stdout
 
 
@@ -79,14 +107,25 @@ def test_top_and_config(tmp_path: Path) -> None:
     path = write(tmp_path, line(who="bea", eid="1"), line(who="cal", eid="2"))
     config = tmp_path / "metric.toml"
     config.write_text("half_life_days = 10\n")
-    result = score("--events", str(path), "--top", "1", "--config", str(config), "-f", "json",
-                   "--as-of", "2024-03-02T00:00:00Z")
+    result = score(
+        "--events",
+        str(path),
+        "--top",
+        "1",
+        "--config",
+        str(config),
+        "-f",
+        "json",
+        "--as-of",
+        "2024-03-02T00:00:00Z",
+    )
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)
     assert len(report["relationships"]) == 1
-    assert report["config_digest"] != json.loads(
-        score("--events", str(path), "-f", "json").stdout
-    )["config_digest"]
+    assert (
+        report["config_digest"]
+        != json.loads(score("--events", str(path), "-f", "json").stdout)["config_digest"]
+    )
 
 
 @pytest.mark.parametrize(
@@ -166,8 +205,13 @@ def test_installed_console_script_fails_cleanly(tmp_path: Path) -> None:
     """The real `rapport` entry point, in a subprocess: exit 2, one line, no traceback."""
     path = write(tmp_path, line(kind="hug"))
     exe = Path(sys.executable).with_name("rapport")
-    proc = subprocess.run([str(exe), "score", "--events", str(path)], capture_output=True,
-                          text=True, check=False, timeout=60)
+    proc = subprocess.run(
+        [str(exe), "score", "--events", str(path)],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
     assert proc.returncode == 2
     assert proc.stderr.startswith("rapport: error: ")
     assert "Traceback" not in proc.stderr

@@ -108,8 +108,12 @@ def test_reading_before_the_newest_event_is_refused() -> None:
 
 def test_merge_of_disjoint_halves_equals_one_aggregate() -> None:
     events = [
-        (T0 + i * 0.7 * DAY, OUT if i % 3 else IN, [Kind.LIKE, Kind.REPOST, Kind.MENTION][i % 3],
-         None)
+        (
+            T0 + i * 0.7 * DAY,
+            OUT if i % 3 else IN,
+            [Kind.LIKE, Kind.REPOST, Kind.MENTION][i % 3],
+            None,
+        )
         for i in range(30)
     ]
     whole = agg(*events)

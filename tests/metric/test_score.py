@@ -12,14 +12,22 @@ AS_OF = 1_700_000_000.0
 
 
 def talk(who: str, days_ago: float, direction: Direction, n: int) -> Interaction:
-    return Interaction(platform="test", ego="ego", counterpart=who, direction=direction,
-                       kind=Kind.MESSAGE, at=from_epoch(AS_OF - days_ago * DAY),
-                       event_id=f"{who}-{n}")
+    return Interaction(
+        platform="test",
+        ego="ego",
+        counterpart=who,
+        direction=direction,
+        kind=Kind.MESSAGE,
+        at=from_epoch(AS_OF - days_ago * DAY),
+        event_id=f"{who}-{n}",
+    )
 
 
 def friendship(who: str) -> list[Interaction]:
-    return [talk(who, d, Direction.OUT if i % 2 else Direction.IN, i)
-            for i, d in enumerate((20, 19, 10, 9, 2, 1))]
+    return [
+        talk(who, d, Direction.OUT if i % 2 else Direction.IN, i)
+        for i, d in enumerate((20, 19, 10, 9, 2, 1))
+    ]
 
 
 def run(events: list[Interaction], **kwargs: object):  # type: ignore[no-untyped-def]
@@ -32,11 +40,13 @@ def test_friends_make_genuine_connections_and_points() -> None:
     assert report.components["connections"].points > 0
     assert report.components["responsiveness"].value > 0.9
     assert report.components["focus"].value == 1.0
-    assert [r.counterpart for r in report.relationships] == ["bea", "cal"] or \
-        [r.counterpart for r in report.relationships] == ["cal", "bea"]
-    assert sum(c.points for c in report.components.values()) == report.score or abs(
-        sum(c.points for c in report.components.values()) - report.score
-    ) < 0.01
+    assert [r.counterpart for r in report.relationships] == ["bea", "cal"] or [
+        r.counterpart for r in report.relationships
+    ] == ["cal", "bea"]
+    assert (
+        sum(c.points for c in report.components.values()) == report.score
+        or abs(sum(c.points for c in report.components.values()) - report.score) < 0.01
+    )
 
 
 def test_audience_counts_only_relevant_genuine_connections() -> None:
@@ -90,5 +100,8 @@ def test_layers_fill_from_the_strongest() -> None:
     events = [*friendship("bea"), talk("cal", 1, Direction.IN, 1)]
     report = run(events)
     assert [(layer.capacity, layer.size, layer.genuine) for layer in report.layers] == [
-        (5, 2, 1), (15, 2, 1), (50, 2, 1), (150, 2, 1)
+        (5, 2, 1),
+        (15, 2, 1),
+        (50, 2, 1),
+        (150, 2, 1),
     ]

@@ -14,8 +14,14 @@ AS_OF = 1_700_000_000.0
 CONFIG = MetricConfig()
 
 
-def table(out: float, inbound: float, days: float = 1.0, active: int = 3,
-          silence_days: float = 1.0, vetoed: bool = False) -> RelationshipTable:
+def table(
+    out: float,
+    inbound: float,
+    days: float = 1.0,
+    active: int = 3,
+    silence_days: float = 1.0,
+    vetoed: bool = False,
+) -> RelationshipTable:
     one = np.ones(1)
     return RelationshipTable(
         as_of=AS_OF,

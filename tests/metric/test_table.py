@@ -10,10 +10,18 @@ T0 = 1_700_000_000.0
 DAY = 86_400.0
 
 
-def event(ego: str, who: str, at: float, event_id: str, kind: Kind = Kind.LIKE,
-          platform: str = "x") -> Interaction:
-    return Interaction(platform=platform, ego=ego, counterpart=who, direction=Direction.IN,
-                       kind=kind, at=from_epoch(at), event_id=event_id)
+def event(
+    ego: str, who: str, at: float, event_id: str, kind: Kind = Kind.LIKE, platform: str = "x"
+) -> Interaction:
+    return Interaction(
+        platform=platform,
+        ego=ego,
+        counterpart=who,
+        direction=Direction.IN,
+        kind=kind,
+        at=from_epoch(at),
+        event_id=event_id,
+    )
 
 
 def test_group_by_account_splits_platforms_and_egos_and_drops_duplicates() -> None:
