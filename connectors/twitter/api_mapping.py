@@ -93,6 +93,10 @@ def tweet_facts(
         if target is None:
             return "repost authors"
         return TweetFacts(id=tweet.id, author=author, at=at, repost_of=target)
+    reply_to = tweet.in_reply_to_user_id
+    if reply_to is None and "replied_to" in kinds:
+        replied = referenced.get(kinds["replied_to"])
+        reply_to = replied.author_id if replied is not None else None
     quote_of = None
     if "quoted" in kinds:
         quoted = referenced.get(kinds["quoted"])
@@ -107,7 +111,7 @@ def tweet_facts(
         author=author,
         at=at,
         text_len=len(text_without_leading_mentions(tweet.text)),
-        reply_to=tweet.in_reply_to_user_id,
+        reply_to=reply_to,
         quote_of=quote_of,
         mentions=mentions,
         thread_id=tweet.conversation_id,

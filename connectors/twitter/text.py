@@ -6,6 +6,7 @@ when something happened; keeping the rules in one place keeps the two imports co
 
 from __future__ import annotations
 
+import html
 import re
 from datetime import UTC, datetime
 
@@ -21,6 +22,7 @@ __all__ = [
 # The `@a @b ` block a client puts in front of a reply (handles are 1-15 word characters; be
 # lenient about longer ones from old accounts).
 _LEADING = re.compile(r"^(?:\s*[@＠]\w{1,50})+\s*")
+_TCO = re.compile(r"https?://t\.co/\w+")
 _HANDLE = re.compile(r"[@＠](\w{1,50})")
 _RETWEET = re.compile(r"^RT @(\w{1,50}):")
 _STATUS_URL = re.compile(
@@ -39,12 +41,16 @@ _V1_DATE = re.compile(
 
 
 def text_without_leading_mentions(text: str) -> str:
-    """A reply's own words: the text after the `@handle` block the client prefixes.
+    """A reply's own words: the text after the `@handle` block the client prefixes, without
+    `t.co` links (attached media, quoted tweets) and with `&amp;`-style escapes decoded.
 
-    "@alice @bob thanks!" -> "thanks!". Used for `text_len`, so that a reply of a few
-    characters counts as the "broken sentence" it is, however many people it addressed.
+    "@alice @bob thanks! https://t.co/xyz" -> "thanks!". Used for `text_len`, so that a reply
+    of a few characters (or only a GIF) counts as the "broken sentence" it is, however many
+    people it addressed.
     """
-    return _LEADING.sub("", text, count=1).strip()
+    words = _LEADING.sub("", text, count=1)
+    words = _TCO.sub("", words)
+    return " ".join(html.unescape(words).split())
 
 
 def leading_handles(text: str) -> set[str]:
