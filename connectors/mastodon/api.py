@@ -1,20 +1,257 @@
-"""API client: being written (the archive reader came first)."""
+"""The Mastodon REST API client: one account's profile, network and interactions.
+
+Any instance (`RAPPORT_MASTODON_BASE_URL`). Everything goes through the shared `PlatformHttp`
+(retries, `X-RateLimit-*` bookkeeping with ISO-8601 resets, `RateLimited` for long waits,
+tokens only ever in the Authorization header). Pagination follows the `Link` header's
+`rel="next"`; Mastodon's rate limit is one budget per account across endpoints, so every call
+books against the same `api` bucket.
+
+Incremental refreshes: the cursor records, per stream (own statuses, notifications,
+conversations), the newest id already read. A refresh reads newest-first and stops at that id
+(Mastodon drops `since_id` from its `Link` URLs, so the client checks ids itself). The cursor
+only advances when a stream has been read to that point, so an interrupted refresh resumes
+without a gap (repeated events deduplicate by id). A first refresh reads at most `max_pages`
+pages per stream.
+"""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from typing import Any, TypeVar
 
-from service.errors import PlatformError
+import msgspec
+
+from connectors.mastodon.addresses import address_from_acct, host_of
+from connectors.mastodon.connector import MastodonConfig
+from connectors.mastodon.mapping import PLATFORM, EgoView
+from connectors.mastodon.schema import Account, Conversation, Notification, Status
+from service.errors import InputError, PlatformError
+from service.model import Interaction, MissingData, Profile
 from service.plugins.connector import ConnectorConfig, FetchPage
-from service.plugins.http import PlatformHttp
+from service.plugins.http import BoundHttp, PlatformHttp, decode_json, next_link
 
-__all__ = ["fetch"]
+__all__ = ["STREAMS", "fetch"]
+
+T = TypeVar("T")
+
+#: The cursor's keys: the streams whose newest id is remembered between refreshes.
+STREAMS = ("statuses", "notifications", "conversations")
+_BUCKET = "api"
+_NOTIFICATION_TYPES = ("mention", "favourite", "reblog", "quote")
+
+
+def _newer(item_id: str, than: str | None) -> bool:
+    """Mastodon ids are decimal strings that grow with time (longer is newer)."""
+    if than is None:
+        return True
+    return (len(item_id), item_id) > (len(than), than)
+
+
+def _decode_cursor(since: str | None) -> dict[str, str]:
+    if not since:
+        return {}
+    try:
+        value = msgspec.json.decode(since.encode(), type=dict[str, str])
+    except (msgspec.DecodeError, msgspec.ValidationError):
+        raise InputError(
+            f"mastodon: unreadable cursor {since[:80]!r} (expected the JSON object a previous "
+            "refresh returned)"
+        ) from None
+    return {k: v for k, v in value.items() if k in STREAMS and v.isdigit()}
+
+
+def _encode_cursor(cursor: dict[str, str]) -> str:
+    return msgspec.json.encode(dict(sorted(cursor.items()))).decode()
+
+
+def _config(config: ConnectorConfig) -> MastodonConfig:
+    if isinstance(config, MastodonConfig):
+        return config
+    return MastodonConfig(base_url=config.base_url, token=config.token)
+
+
+class _Client:
+    def __init__(self, api: BoundHttp, config: MastodonConfig, local_host: str) -> None:
+        self.api = api
+        self.config = config
+        self.local_host = local_host
+        self.accounts: dict[str, str] = {}  # account id -> address, for replies
+
+    async def get(self, url: str, type: type[T], params: dict[str, Any] | None = None) -> T:
+        response = await self.api.get(url, params=params, endpoint=_BUCKET)
+        return decode_json(PLATFORM, response, type)
+
+    async def pages(
+        self,
+        path: str,
+        type: type[list[T]],
+        params: dict[str, Any],
+        newest_known: str | None,
+        id_of: Callable[[T], str],
+    ) -> AsyncIterator[list[T]]:
+        """Pages newest-first, only items newer than `newest_known`; stops at it, at the
+        last page (no `rel="next"`), or after `max_pages`."""
+        url: str = path
+        query: dict[str, Any] | None = params
+        seen: set[str] = set()
+        for _ in range(self.config.max_pages):
+            # The next page's URL carries its own query (max_id and the filters).
+            response = await self.api.get(url, params=query, endpoint=_BUCKET)
+            query = None
+            items = decode_json(PLATFORM, response, type)
+            fresh = [item for item in items if _newer(id_of(item), newest_known)]
+            yield fresh
+            following = next_link(response)
+            if len(fresh) < len(items) or not items or following is None or following in seen:
+                return
+            seen.add(following)
+            url = following
+
+    async def account_address(self, account_id: str) -> str | None:
+        """The address of an account known only by id (a reply to someone not mentioned)."""
+        if account_id not in self.accounts:
+            account = await self.get(f"/api/v1/accounts/{account_id}", Account)
+            address = address_from_acct(account.acct, self.local_host)
+            self.accounts[account_id] = address or ""
+        return self.accounts[account_id] or None
+
+
+def _profiles(view: EgoView, accounts: list[Account]) -> list[Profile]:
+    return [p for p in (view.profile(a) for a in accounts) if p is not None]
 
 
 async def fetch(
-    account: str, *, http: PlatformHttp, config: ConnectorConfig, since: str | None = None
+    account: str,
+    *,
+    http: PlatformHttp,
+    config: ConnectorConfig,
+    since: str | None = None,
 ) -> AsyncIterator[FetchPage]:
-    """Not yet: raises before yielding anything."""
-    if account:
-        raise PlatformError("mastodon", "the API client is not implemented yet")
-    yield FetchPage()  # pragma: no cover - makes this an async generator
+    """Yield pages of profiles and events for `account` (`name`, `@name` or `name@host`)."""
+    settings = _config(config)
+    if not settings.base_url or (local_host := host_of(settings.base_url)) is None:
+        raise PlatformError(PLATFORM, "no instance URL: set RAPPORT_MASTODON_BASE_URL")
+    cursor = _decode_cursor(since)
+    client = _Client(http.bind(PLATFORM, settings), settings, local_host)
+    size = settings.page_size
+
+    ego_account = await client.get(
+        "/api/v1/accounts/lookup", Account, params={"acct": account.strip().removeprefix("@")}
+    )
+    ego = address_from_acct(ego_account.acct, local_host)
+    if ego is None:
+        raise PlatformError(PLATFORM, f"the instance returned an unusable acct for {account!r}")
+    view = EgoView(ego=ego, ego_id=ego_account.id, local_host=local_host)
+    ego_profile = view.profile(ego_account)
+
+    missing: list[MissingData] = []
+    own_token = False
+    if settings.token:
+        me = await client.get("/api/v1/accounts/verify_credentials", Account)
+        own_token = address_from_acct(me.acct, local_host) == ego
+        if not own_token:
+            missing.append(
+                MissingData(
+                    data="notifications and direct messages",
+                    effect="the token belongs to another account: only public activity is read",
+                )
+            )
+    else:
+        missing.append(
+            MissingData(
+                data="notifications and direct messages",
+                effect="no token (RAPPORT_MASTODON_TOKEN): inbound replies, mentions, "
+                "favourites, boosts and direct messages are unknown",
+            )
+        )
+    missing.append(
+        MissingData(
+            data="earlier messages of each direct conversation",
+            effect="the API shows only a conversation's last status; other direct messages "
+            "come from the statuses and mention notifications",
+        )
+    )
+    yield FetchPage(
+        profiles=[ego_profile] if ego_profile else [],
+        cursor=_encode_cursor(cursor),
+        missing=missing,
+    )
+
+    # The network: profiles only (structural facts; counts are on the ego's profile).
+    for relation in ("followers", "following"):
+        async for accounts in client.pages(
+            f"/api/v1/accounts/{view.ego_id}/{relation}",
+            list[Account],
+            {"limit": 80},
+            None,
+            lambda a: a.id,
+        ):
+            yield FetchPage(profiles=_profiles(view, accounts), cursor=_encode_cursor(cursor))
+
+    newest: dict[str, str] = {}
+
+    async for statuses in client.pages(
+        f"/api/v1/accounts/{view.ego_id}/statuses",
+        list[Status],
+        {"limit": size},
+        cursor.get("statuses"),
+        lambda s: s.id,
+    ):
+        events: list[Interaction] = []
+        for status in statuses:
+            newest.setdefault("statuses", status.id)
+            resolve: dict[str, str] = {}
+            target = status.in_reply_to_account_id
+            if (
+                target is not None
+                and target != view.ego_id
+                and all(m.id != target for m in status.mentions)
+                and (address := await client.account_address(target)) is not None
+            ):
+                resolve[target] = address
+            events += view.own_status(status, resolve)
+        yield FetchPage(interactions=events, cursor=_encode_cursor(cursor))
+    if "statuses" in newest:
+        cursor["statuses"] = newest["statuses"]
+
+    if own_token:
+        async for notifications in client.pages(
+            "/api/v1/notifications",
+            list[Notification],
+            {"limit": 80, "types[]": list(_NOTIFICATION_TYPES)},
+            cursor.get("notifications"),
+            lambda n: n.id,
+        ):
+            events = []
+            for item in notifications:
+                newest.setdefault("notifications", item.id)
+                events += view.notification(item)
+            yield FetchPage(
+                interactions=events,
+                profiles=_profiles(view, [n.account for n in notifications]),
+                cursor=_encode_cursor(cursor),
+            )
+        if "notifications" in newest:
+            cursor["notifications"] = newest["notifications"]
+
+        async for conversations in client.pages(
+            "/api/v1/conversations",
+            list[Conversation],
+            {"limit": size},
+            cursor.get("conversations"),
+            lambda c: c.last_status.id if c.last_status else "0",
+        ):
+            events = []
+            for conversation in conversations:
+                if conversation.last_status is not None:
+                    newest.setdefault("conversations", conversation.last_status.id)
+                events += view.conversation(conversation)
+            yield FetchPage(
+                interactions=events,
+                profiles=_profiles(view, [a for c in conversations for a in c.accounts]),
+                cursor=_encode_cursor(cursor),
+            )
+        if "conversations" in newest:
+            cursor["conversations"] = newest["conversations"]
+
+    yield FetchPage(cursor=_encode_cursor(cursor))
