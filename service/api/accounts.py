@@ -1,0 +1,106 @@
+"""`/v1/accounts`: the tenant's tracked accounts."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from litestar import Controller, delete, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath, JSONBody, QueryParameter
+from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
+from redis.asyncio import Redis
+
+from service.api.convert import account_out
+from service.api.problems import AUTHED, NotFound, documented
+from service.api.schemas import AccountList, AccountOut, TrackAccount
+from service.model import AccountRef
+from service.storage import accounts, keys
+from service.storage import scores as score_store
+from service.storage.records import ScorePoint, decode
+
+__all__ = ["AccountsController", "account_not_found"]
+
+
+def account_not_found(ref: AccountRef) -> NotFound:
+    """The one 404 for an account this tenant does not track (whether or not another does)."""
+    return NotFound(f"account {ref.platform}/{ref.account} is not tracked")
+
+
+async def _latest_score(
+    redis: NamedDependency[Redis], tenant: NamedDependency[str], ref: AccountRef
+) -> float | None:
+    points = await score_store.history(redis, tenant, ref, limit=1)
+    return points[0].score if points else None
+
+
+class AccountsController(Controller):
+    path = "/v1/accounts"
+    tags = ("accounts",)
+
+    @get("/", summary="List the tenant's tracked accounts", responses=documented(*AUTHED))
+    async def list_accounts(
+        self,
+        redis: NamedDependency[Redis],
+        tenant: NamedDependency[str],
+        offset: Annotated[int, QueryParameter(ge=0)] = 0,
+        limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 100,
+    ) -> AccountList:
+        records, total = await accounts.list_accounts(redis, tenant, offset=offset, limit=limit)
+        async with redis.pipeline(transaction=False) as pipe:
+            for r in records:
+                pipe.lindex(keys.AccountKeys(tenant, r.platform, r.account).history, 0)
+            heads = await pipe.execute() if records else []
+        items = [
+            account_out(r, None if head is None else decode(head, ScorePoint).score)
+            for r, head in zip(records, heads, strict=True)
+        ]
+        return AccountList(accounts=items, total=total, offset=offset, limit=limit)
+
+    @post(
+        "/", status_code=HTTP_201_CREATED, summary="Track an account", responses=documented(*AUTHED)
+    )
+    async def track(
+        self,
+        data: JSONBody[TrackAccount],
+        redis: NamedDependency[Redis],
+        tenant: NamedDependency[str],
+        now: NamedDependency[float],
+    ) -> AccountOut:
+        ref = AccountRef(data.platform, data.account)
+        record = await accounts.track(redis, tenant, ref, now)
+        return account_out(record, await _latest_score(redis, tenant, ref))
+
+    @get(
+        "/{platform:str}/{account:str}",
+        summary="Read a tracked account",
+        responses=documented(404, *AUTHED),
+    )
+    async def read(
+        self,
+        platform: FromPath[str],
+        account: FromPath[str],
+        redis: NamedDependency[Redis],
+        tenant: NamedDependency[str],
+    ) -> AccountOut:
+        ref = AccountRef(platform, account)
+        record = await accounts.get(redis, tenant, ref)
+        if record is None:
+            raise account_not_found(ref)
+        return account_out(record, await _latest_score(redis, tenant, ref))
+
+    @delete(
+        "/{platform:str}/{account:str}",
+        status_code=HTTP_204_NO_CONTENT,
+        summary="Stop tracking an account and purge everything stored about it",
+        responses=documented(404, *AUTHED),
+    )
+    async def remove(
+        self,
+        platform: FromPath[str],
+        account: FromPath[str],
+        redis: NamedDependency[Redis],
+        tenant: NamedDependency[str],
+    ) -> None:
+        ref = AccountRef(platform, account)
+        if not await accounts.delete(redis, tenant, ref):
+            raise account_not_found(ref)

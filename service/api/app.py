@@ -1,0 +1,150 @@
+"""The litestar app factory of the scoring API.
+
+`create_app(settings)` assembles the controllers under `/v1`, the auth and observability
+middleware, the problem+json error handlers, the OpenAPI document (served at
+`/schema/openapi.json`, browsable at `/schema`) and a lifespan that opens the Redis pool on
+start-up and closes it on shutdown.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+
+from litestar import Litestar
+from litestar.config.cors import CORSConfig
+from litestar.di import Provide
+from litestar.exceptions import HTTPException
+from litestar.middleware import DefineMiddleware
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
+from litestar.openapi.spec import Components, SecurityScheme
+from redis.asyncio import Redis
+
+from service import __version__ as rapport_version
+from service.api.accounts import AccountsController
+from service.api.auth import PUBLIC_PATHS, BearerKeyMiddleware
+from service.api.connectors import ConnectorsController
+from service.api.health import healthz, metrics, readyz
+from service.api.ingest import IngestController
+from service.api.observability import Metrics, configure_logging, observe
+from service.api.problems import http_exception_handler, internal_error_handler
+from service.api.scores import BatchController, ScoresController
+from service.api.state import (
+    Services,
+    provide_now,
+    provide_redis,
+    provide_services,
+    provide_tenant,
+)
+from service.api.webhooks import WebhooksController
+from service.metric import MetricConfig
+from service.plugins.host import ConnectorRegistry
+from service.settings import Settings
+
+__all__ = ["create_app", "openapi_config"]
+
+
+def openapi_config() -> OpenAPIConfig:
+    return OpenAPIConfig(
+        title="Rapport scoring API",
+        version=rapport_version,
+        description="How genuine an account's social network is: real, two-way, sustained "
+        "relationships, not follower counts. Every error is RFC 9457 problem+json. "
+        "Authenticate with `Authorization: Bearer <key>` (`rapport keys create --tenant NAME`).",
+        path="/schema",
+        render_plugins=[ScalarRenderPlugin(), SwaggerRenderPlugin(path="/swagger")],
+        components=Components(
+            security_schemes={
+                "bearer": SecurityScheme(type="http", scheme="bearer", description="API key")
+            }
+        ),
+        security=[{"bearer": []}],
+        use_handler_docstrings=False,
+    )
+
+
+def create_app(
+    settings: Settings,
+    *,
+    redis_url: str | None = None,
+    config: MetricConfig | None = None,
+    registry: ConnectorRegistry | None = None,
+    load_plugins: bool = True,
+    clock: Callable[[], float] = time.time,
+) -> Litestar:
+    """Build the API. `redis_url` overrides `settings.redis_url`; `registry` is the connector
+    registry to report (default: load the installed plugins, unless `load_plugins` is False)."""
+    url = redis_url or settings.redis_url
+    if url is None:
+        raise ValueError("no Redis: set RAPPORT_REDIS_URL (or pass redis_url)")
+    if registry is None and load_plugins:
+        from service.plugins.host import load_connectors
+
+        registry = load_connectors(settings)
+    configure_logging(settings.log_level)
+    services = Services(
+        settings=settings,
+        config=config or MetricConfig(),
+        metrics=Metrics(),
+        registry=registry,
+        clock=clock,
+    )
+
+    @asynccontextmanager
+    async def redis_pool(app: Litestar) -> AsyncIterator[None]:
+        """Own the Redis pool for the app's lifetime (one pool per process)."""
+        services.redis = Redis.from_url(
+            url, socket_timeout=5.0, socket_connect_timeout=2.0, health_check_interval=30
+        )
+        try:
+            yield
+        finally:
+            redis, services.redis = services.redis, None
+            await redis.aclose()
+
+    cors = None
+    if settings.cors_origins:
+        origins = [o.strip() for o in settings.cors_origins.split(",") if o.strip()]
+        cors = CORSConfig(
+            allow_origins=origins,
+            allow_methods=["GET", "POST", "DELETE"],
+            allow_headers=["Authorization", "Content-Type", "X-Request-ID"],
+        )
+
+    app = Litestar(
+        route_handlers=[
+            AccountsController,
+            ScoresController,
+            BatchController,
+            IngestController,
+            ConnectorsController,
+            WebhooksController,
+            healthz,
+            readyz,
+            metrics,
+        ],
+        dependencies={
+            "services": Provide(provide_services, sync_to_thread=False),
+            "redis": Provide(provide_redis, sync_to_thread=False),
+            "tenant": Provide(provide_tenant, sync_to_thread=False),
+            "now": Provide(provide_now, sync_to_thread=False),
+        },
+        middleware=[DefineMiddleware(BearerKeyMiddleware, exclude=PUBLIC_PATHS)],
+        exception_handlers={
+            HTTPException: http_exception_handler,
+            Exception: internal_error_handler,
+        },
+        lifespan=[redis_pool],
+        state=None,
+        openapi_config=openapi_config(),
+        cors_config=cors,
+        request_max_body_size=settings.max_body_bytes,
+        debug=False,
+    )
+    app.state.services = services
+    # Outermost wrapper (around routing and error handling), so 404/405 get a request id,
+    # a log line and a metric too; app middleware would only see routed requests.
+    app.asgi_handler = observe(services.metrics)(app.asgi_handler)
+    return app

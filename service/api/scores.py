@@ -1,0 +1,157 @@
+"""Scores: one account (stored, or computed for `as_of`/`top`), a batch, and the history."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from litestar import Controller, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
+from litestar.status_codes import HTTP_200_OK
+from redis.asyncio import Redis
+
+from service.api.accounts import account_not_found
+from service.api.convert import history_point
+from service.api.problems import AUTHED, UnprocessableError, documented
+from service.api.schemas import BatchItem, BatchRequest, BatchResponse, HistoryOut
+from service.api.state import Services
+from service.metric import ScoreReport
+from service.metric.decay import from_epoch
+from service.model import AccountRef
+from service.storage import accounts, keys
+from service.storage import scores as score_store
+from service.storage.records import ScorePoint, decode
+
+__all__ = ["BatchController", "ScoresController"]
+
+_ACCOUNT = "/v1/accounts/{platform:str}/{account:str}"
+
+
+async def _require_account(
+    redis: NamedDependency[Redis], tenant: NamedDependency[str], ref: AccountRef
+) -> None:
+    if await accounts.get(redis, tenant, ref) is None:
+        raise account_not_found(ref)
+
+
+class ScoresController(Controller):
+    path = _ACCOUNT
+    tags = ("scores",)
+
+    @get(
+        "/score",
+        summary="The account's score document",
+        description="Without `as_of` and with the default `top`, the stored current score. "
+        "With `as_of` (an ISO 8601 instant with a timezone) the score at that instant, computed "
+        "from the stored aggregates, or from the kept raw events for an instant before the "
+        "newest event. `top` is how many relationships the document lists.",
+        responses=documented(404, 422, *AUTHED),
+    )
+    async def score(
+        self,
+        platform: FromPath[str],
+        account: FromPath[str],
+        redis: NamedDependency[Redis],
+        tenant: NamedDependency[str],
+        services: NamedDependency[Services],
+        now: NamedDependency[float],
+        as_of: FromQuery[datetime | None] = None,
+        top: Annotated[int, QueryParameter(ge=0, le=1000)] = score_store.DEFAULT_TOP,
+    ) -> ScoreReport:
+        ref = AccountRef(platform, account)
+        if as_of is None and top == score_store.DEFAULT_TOP:
+            stored = await score_store.get_current(redis, tenant, ref)
+            if stored is not None:
+                return stored
+        await _require_account(redis, tenant, ref)
+        if as_of is not None and as_of.tzinfo is None:
+            raise UnprocessableError(
+                "`as_of` needs a timezone, e.g. 2026-01-31T12:00:00Z",
+                extra=[{"field": "as_of", "source": "query", "message": "no timezone"}],
+            )
+        services.metrics.score_computations.labels("as_of" if as_of else "on_demand").inc()
+        return await score_store.compute(
+            redis,
+            tenant,
+            ref,
+            now=now,
+            config=services.config,
+            as_of=None if as_of is None else as_of.timestamp(),
+            top=top,
+        )
+
+    @get(
+        "/score/history",
+        summary="The account's score history, newest first",
+        responses=documented(404, *AUTHED),
+    )
+    async def history(
+        self,
+        platform: FromPath[str],
+        account: FromPath[str],
+        redis: NamedDependency[Redis],
+        tenant: NamedDependency[str],
+        limit: Annotated[int, QueryParameter(ge=1, le=10_000)] = 100,
+    ) -> HistoryOut:
+        ref = AccountRef(platform, account)
+        await _require_account(redis, tenant, ref)
+        points = await score_store.history(redis, tenant, ref, limit=limit)
+        return HistoryOut(
+            platform=platform, account=account, history=[history_point(p) for p in points]
+        )
+
+
+class BatchController(Controller):
+    path = "/v1/scores"
+    tags = ("scores",)
+
+    @post(
+        "/batch",
+        status_code=HTTP_200_OK,
+        summary="Current scores of up to 1,000 accounts",
+        description="One result per requested account, in order: `ok` with the headline "
+        "figures of the stored current score, `not_found` when this tenant does not track the "
+        "account, `not_scored` when it is tracked but not scored yet. The full document of one "
+        "account is `GET /v1/accounts/{platform}/{account}/score`.",
+        responses=documented(*AUTHED),
+    )
+    async def batch(
+        self,
+        data: JSONBody[BatchRequest],
+        redis: NamedDependency[Redis],
+        tenant: NamedDependency[str],
+    ) -> BatchResponse:
+        refs = data.accounts
+        async with redis.pipeline(transaction=False) as pipe:
+            for ref in refs:
+                k = keys.AccountKeys(tenant, ref.platform, ref.account)
+                pipe.lindex(k.history, 0)
+                pipe.exists(k.meta)
+            replies = await pipe.execute()
+        results: list[BatchItem] = []
+        for i, ref in enumerate(refs):
+            head, tracked = replies[2 * i], replies[2 * i + 1]
+            if head is not None:
+                point = decode(head, ScorePoint)
+                results.append(
+                    BatchItem(
+                        platform=ref.platform,
+                        account=ref.account,
+                        status="ok",
+                        score=point.score,
+                        genuine_connections=point.genuine_connections,
+                        relationships_total=point.relationships_total,
+                        as_of=from_epoch(point.as_of),
+                        metric_version=point.metric_version,
+                    )
+                )
+            else:
+                results.append(
+                    BatchItem(
+                        platform=ref.platform,
+                        account=ref.account,
+                        status="not_scored" if tracked else "not_found",
+                    )
+                )
+        return BatchResponse(results=results)

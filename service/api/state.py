@@ -1,0 +1,66 @@
+"""What the app owns while it runs (the Redis pool, the settings, the metric config, the
+connector registry, the metrics) and the dependency providers that hand it to handlers."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from litestar import Request
+from litestar.datastructures import State
+from litestar.exceptions import NotAuthorizedException
+from redis.asyncio import Redis
+
+from service.api.observability import Metrics
+from service.metric import MetricConfig
+from service.plugins.host import ConnectorRegistry
+from service.settings import Settings
+from service.storage.records import ApiKeyRecord
+
+__all__ = ["Services", "provide_now", "provide_redis", "provide_services", "provide_tenant"]
+
+
+@dataclass
+class Services:
+    """Everything a request handler may need, created by the app's lifespan."""
+
+    settings: Settings
+    config: MetricConfig
+    metrics: Metrics
+    registry: ConnectorRegistry | None
+    clock: Callable[[], float] = time.time
+    redis: Redis | None = None
+    #: sha256(key) -> (record, expires_at): a revoked key stops working within `KEY_CACHE_TTL`.
+    key_cache: dict[str, tuple[ApiKeyRecord, float]] = field(default_factory=dict)
+
+    @property
+    def db(self) -> Redis:
+        if self.redis is None:
+            raise RuntimeError("the Redis pool is not open (the app's lifespan has not started)")
+        return self.redis
+
+
+def services_of(state: State) -> Services:
+    services: Services = state.services
+    return services
+
+
+def provide_services(state: State) -> Services:
+    return services_of(state)
+
+
+def provide_redis(state: State) -> Redis:
+    return services_of(state).db
+
+
+def provide_now(state: State) -> float:
+    return services_of(state).clock()
+
+
+def provide_tenant(request: Request[ApiKeyRecord, ApiKeyRecord, State]) -> str:
+    """The tenant of the authenticated key: every storage call of a handler is scoped by it."""
+    record = request.scope.get("auth")
+    if not isinstance(record, ApiKeyRecord):  # only reachable if a route escaped the middleware
+        raise NotAuthorizedException("missing API key")
+    return record.tenant

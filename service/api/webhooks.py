@@ -1,0 +1,69 @@
+"""`/v1/webhooks`: the tenant's subscriptions to score changes."""
+
+from __future__ import annotations
+
+from litestar import Controller, delete, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath, JSONBody
+from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
+from redis.asyncio import Redis
+
+from service.api.convert import webhook_out
+from service.api.problems import AUTHED, NotFound, documented
+from service.api.schemas import WebhookCreate, WebhookCreated, WebhookList
+from service.metric.decay import from_epoch
+from service.storage import webhooks
+
+__all__ = ["WebhooksController"]
+
+
+class WebhooksController(Controller):
+    path = "/v1/webhooks"
+    tags = ("webhooks",)
+
+    @post(
+        "/",
+        status_code=HTTP_201_CREATED,
+        summary="Subscribe a URL to score changes",
+        description="The response holds the signing `secret`, shown only once. Each delivery "
+        "carries `Rapport-Signature: t=<unix time>,v1=<hex HMAC-SHA256 of '<t>.' + body>`.",
+        responses=documented(*AUTHED),
+    )
+    async def create(
+        self,
+        data: JSONBody[WebhookCreate],
+        redis: NamedDependency[Redis],
+        tenant: NamedDependency[str],
+        now: NamedDependency[float],
+    ) -> WebhookCreated:
+        hook = await webhooks.create(redis, tenant, url=data.url, threshold=data.threshold, now=now)
+        return WebhookCreated(
+            id=hook.id,
+            url=hook.url,
+            threshold=hook.threshold,
+            created_at=from_epoch(hook.created_at),
+            secret=hook.secret,
+        )
+
+    @get(
+        "/",
+        summary="List the tenant's webhooks (secrets are not shown)",
+        responses=documented(*AUTHED),
+    )
+    async def list_webhooks(
+        self, redis: NamedDependency[Redis], tenant: NamedDependency[str]
+    ) -> WebhookList:
+        hooks = await webhooks.list_webhooks(redis, tenant)
+        return WebhookList(webhooks=[webhook_out(h) for h in hooks])
+
+    @delete(
+        "/{webhook_id:str}",
+        status_code=HTTP_204_NO_CONTENT,
+        summary="Delete a webhook",
+        responses=documented(404, *AUTHED),
+    )
+    async def remove(
+        self, webhook_id: FromPath[str], redis: NamedDependency[Redis], tenant: NamedDependency[str]
+    ) -> None:
+        if not await webhooks.delete(redis, tenant, webhook_id):
+            raise NotFound(f"webhook {webhook_id} not found")
