@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import typer
 
-from service.cli import connectors, score
+from service.cli import api, connectors, score
 
 app = typer.Typer(
     name="rapport",
@@ -25,6 +25,7 @@ def _root() -> None:
 
 score.register(app)
 connectors.register(app)
+api.register(app)
 
 
 def main() -> None:

@@ -1,0 +1,121 @@
+"""`rapport keys` and `rapport api`, run as a user would (a real uvicorn on a free port)."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from typer.testing import CliRunner
+
+from service.cli import app
+
+RAPPORT = str(Path(sys.executable).parent / "rapport")
+
+
+def _run(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [RAPPORT, *args], capture_output=True, text=True, env={**os.environ, **env}, timeout=60
+    )
+
+
+def test_keys_create_list_revoke(redis_url: str) -> None:
+    env = {"RAPPORT_REDIS_URL": redis_url}
+    created = _run(["keys", "create", "--tenant", "acme"], env)
+    assert created.returncode == 0, created.stderr
+    key = created.stdout.strip()
+    assert key.startswith("rpk_")
+    assert created.stdout.count("\n") == 1
+    key_id = key.split("_")[1]
+    listed = _run(["keys", "list", "--tenant", "acme"], env)
+    assert listed.stdout.split("\t")[0] == key_id
+    assert key.rsplit("_", 1)[1] not in listed.stdout
+    assert _run(["keys", "revoke", key_id], env).returncode == 0
+    assert _run(["keys", "list", "--tenant", "acme"], env).stdout == ""
+
+
+@pytest.mark.parametrize(
+    ("args", "env", "message"),
+    [
+        (["keys", "create", "--tenant", "acme"], {"RAPPORT_REDIS_URL": ""}, "RAPPORT_REDIS_URL"),
+        (
+            ["keys", "create", "--tenant", "acme"],
+            {"RAPPORT_REDIS_URL": "redis://127.0.0.1:1/0"},
+            "cannot reach Redis",
+        ),
+        (["keys", "create", "--tenant", "Not Valid"], {}, "invalid tenant"),
+        (["keys", "revoke", "0000000000000000"], {}, "no key"),
+        (["api", "--port", "1"], {"RAPPORT_REDIS_URL": "redis://127.0.0.1:1/0"}, "cannot reach"),
+    ],
+)
+def test_errors_are_one_line_exit_2(
+    redis_url: str, args: list[str], env: dict[str, str], message: str
+) -> None:
+    runner = CliRunner()
+    full_env = {"RAPPORT_REDIS_URL": redis_url, **env}
+    if not full_env["RAPPORT_REDIS_URL"]:
+        del full_env["RAPPORT_REDIS_URL"]
+    old = os.environ.pop("RAPPORT_REDIS_URL", None)
+    try:
+        result = runner.invoke(app, args, env=full_env)
+    finally:
+        if old is not None:
+            os.environ["RAPPORT_REDIS_URL"] = old
+    assert result.exit_code == 2, result.output
+    assert message in result.stderr
+    assert result.stderr.count("\n") == 1
+    assert "Traceback" not in result.output
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def served(redis_url: str) -> Iterator[tuple[str, str]]:
+    env = {"RAPPORT_REDIS_URL": redis_url}
+    key = _run(["keys", "create", "--tenant", "acme"], env).stdout.strip()
+    port = _free_port()
+    process = subprocess.Popen(
+        [RAPPORT, "api", "--host", "127.0.0.1", "--port", str(port)],
+        env={**os.environ, **env},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(f"{base}/healthz").status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise AssertionError(f"rapport api did not start: {process.stderr!r}")
+            time.sleep(0.1)
+        yield base, key
+    finally:
+        process.terminate()
+        process.wait(10)
+        if process.stderr:
+            process.stderr.close()
+
+
+def test_rapport_api_serves(served: tuple[str, str]) -> None:
+    base, key = served
+    headers = {"Authorization": f"Bearer {key}"}
+    assert httpx.get(f"{base}/readyz").status_code == 200
+    assert httpx.get(f"{base}/v1/accounts").status_code == 401
+    r = httpx.post(f"{base}/v1/accounts", json={"platform": "x", "account": "a"}, headers=headers)
+    assert r.status_code == 201
+    assert "server" not in r.headers
+    assert httpx.get(f"{base}/v1/accounts", headers=headers).json()["total"] == 1
