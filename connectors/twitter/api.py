@@ -78,6 +78,19 @@ class _State:
         return str(self.newest) if self.newest else self.since
 
 
+#: Answers that mean "this token or access tier may not read this endpoint" once the account
+#: itself was found: that part is reported missing, the refresh goes on with the rest.
+_DENIED = frozenset({401, 403, 404})
+
+
+def _denied(state: _State, exc: PlatformError, data: str, effect: str) -> bool:
+    """Record a refused endpoint as missing data; False when `exc` is a real failure."""
+    if exc.status not in _DENIED:
+        return False
+    state.missing.append(MissingData(data=data, effect=f"{effect} (the API answered: {exc})"))
+    return True
+
+
 def _twitter_config(config: ConnectorConfig) -> TwitterConfig:
     if isinstance(config, TwitterConfig):
         return (
@@ -185,10 +198,16 @@ async def _tweets(
         max_pages=config.max_pages,
     )
     unread: str | None = None
-    async for page, following in pages:
-        unread = following
-        events, profiles = _tweet_page_events(state, page, own=own)
-        yield FetchPage(interactions=events, profiles=profiles, cursor=state.since)
+    try:
+        async for page, following in pages:
+            unread = following
+            events, profiles = _tweet_page_events(state, page, own=own)
+            yield FetchPage(interactions=events, profiles=profiles, cursor=state.since)
+    except PlatformError as exc:
+        what = "tweets the account sent" if own else "replies and mentions it received"
+        if not _denied(state, exc, name, f"{what} could not be read: not counted"):
+            raise
+        return
     if unread is not None:
         state.missing.append(
             MissingData(
@@ -235,15 +254,12 @@ async def _messages(
             if len(fresh) < len(page.data):
                 break  # newest first: the rest was read by an earlier refresh
     except PlatformError as exc:
-        if exc.status != 403:
-            raise
-        state.missing.append(
-            MissingData(
-                data="direct messages",
-                effect="the token may not read direct messages (HTTP 403; needs a user token "
-                "with dm.read): the strongest two-way signal is missing",
-            )
+        effect = (
+            "this token may not read direct messages (it needs a user-context token with "
+            "dm.read): the strongest two-way signal is missing"
         )
+        if not _denied(state, exc, "direct messages", effect):
+            raise
         return
     participants: dict[str, set[str]] = {}
     for event in collected:
@@ -280,10 +296,15 @@ async def _users(
         max_pages=config.max_pages,
     )
     count = 0
-    async for page, following in pages:
-        count += len(page.data)
-        profiles = [user_profile(u) for u in page.data if u.id != state.ego]
-        yield FetchPage(profiles=profiles, cursor=state.cursor), count, following is None
+    try:
+        async for page, following in pages:
+            count += len(page.data)
+            profiles = [user_profile(u) for u in page.data if u.id != state.ego]
+            yield FetchPage(profiles=profiles, cursor=state.cursor), count, following is None
+    except PlatformError as exc:
+        effect = f"{which} list not read: its count and profiles are unknown"
+        if not _denied(state, exc, which, effect):
+            raise
 
 
 def _unresolved_report(counts: Counter[str]) -> list[MissingData]:
@@ -320,6 +341,7 @@ async def fetch(
     async for page in _messages(bound, state, settings):
         yield page
     missing = state.missing + _unresolved_report(state.unresolved)
+    reported = len(state.missing)
     missing.append(
         MissingData(
             data="likes",
@@ -344,4 +366,8 @@ async def fetch(
         if ego_profile.following_count is not None
         else counts.get("following"),
     )
-    yield FetchPage(profiles=[filled] if filled != ego_profile else [], cursor=state.cursor)
+    yield FetchPage(
+        profiles=[filled] if filled != ego_profile else [],
+        cursor=state.cursor,
+        missing=state.missing[reported:],
+    )

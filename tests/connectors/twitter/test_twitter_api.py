@@ -18,7 +18,7 @@ from service.errors import InputError, PlatformError, RateLimited
 from service.model import Interaction, Profile
 from service.plugins import ConnectorConfig, FetchPage
 from service.plugins.http import PlatformHttp
-from tests.connectors.twitter.replay import HANDMADE_API, Replay, full_replay
+from tests.connectors.twitter.replay import HANDMADE_API, REAL, Replay, full_replay, real
 
 EGO = "783214"
 ALICE, BOB, CAROL, DAVE, ERIN = (f"900000001{i}" for i in range(1, 6))  # hand-made accounts
@@ -273,3 +273,58 @@ def test_base_url_defaults_to_api_x_com() -> None:
     run(spy, config=ConnectorConfig(token=TOKEN))
     assert set(hosts) == {"api.x.com"}
     assert TwitterConfig().base_url == "https://api.x.com"
+
+
+def test_real_recordings_alone_import_and_report_the_pages_they_lack() -> None:
+    """The recordings as they are (no hand-made pages): page two of tweets, mentions and
+    followers is unrecorded (404 from the replay), which is reported, never raised."""
+    replay = Replay(
+        *real("user", "users_tweets", "users_mentions", "users_followers", "users_following"),
+        REAL / "test_manage_and_lookup_direct_messages.json",
+    )
+    pages = run(replay)
+
+    assert summary(pages) == set()  # default fields only: nothing attributable
+    assert pages[-1].cursor == "1578516295611748353"
+    lacking = missing(pages)
+    assert {"tweets", "mentions", "followers", "tweet authors", "likes"} <= set(lacking)
+    assert "HTTP 404" in lacking["followers"]
+    ego = profiles(pages)[EGO]
+    assert (ego.following_count, ego.followers_count) == (35, None)
+
+
+def test_a_tier_without_follower_access_reports_the_lists_missing() -> None:
+    replay = full_replay()
+
+    def no_follow_lists(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith(("/followers", "/following")):
+            # hand-made, in the shape of X's answer to a token whose tier lacks the endpoint
+            return httpx.Response(
+                403,
+                json={
+                    "title": "Client Forbidden",
+                    "detail": "This request must be made using an approved developer account",
+                    "type": "https://api.twitter.com/2/problems/client-forbidden",
+                    "status": 403,
+                },
+            )
+        return replay(request)
+
+    pages = run(no_follow_lists)
+    lacking = missing(pages)
+    assert "HTTP 403" in lacking["followers"]
+    assert "HTTP 403" in lacking["following"]
+    assert len(summary(pages)) == 7
+    assert profiles(pages)[EGO].followers_count is None
+
+
+def test_a_server_error_on_a_section_is_still_an_error() -> None:
+    replay = full_replay()
+
+    def failing(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/mentions"):
+            return httpx.Response(503, json={"title": "Service Unavailable"})
+        return replay(request)
+
+    with pytest.raises(PlatformError, match="HTTP 503"):
+        run(failing)
