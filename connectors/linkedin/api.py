@@ -1,20 +1,180 @@
-"""API client: being written (the archive reader came first)."""
+"""LinkedIn's Member Data Portability API: what LinkedIn really lets a third party read.
+
+`GET /rest/memberSnapshotData?q=criteria&domain=<DOMAIN>` with `LinkedIn-Version` returns the
+member's own data as tables keyed by the export's column names: PROFILE, CONNECTIONS and INBOX
+(the messages, `CONVERSATION ID`, `FROM`, `SENDER PROFILE URL`, ...). So the rows go through
+the same mapping as the export archive (connectors/linkedin/mapping.py).
+
+What it cannot do, honestly: the API exists only for members in the EEA and Switzerland who
+consent through an approved app (`r_dma_portability_3rd_party`); it carries nobody else's
+reactions or comments on the member's posts, nor followers; limits are daily and a 429 comes
+without headers (the shared HTTP layer then raises `RateLimited` until the next UTC midnight).
+Not implemented: the Member Changelog API (increments of the last 28 days: every refresh reads
+the whole snapshot, deduplicated by event id) and the Community Management API for organisation
+pages (a different product, for pages, not members).
+"""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from typing import Any
 
+import msgspec
+
+from connectors.linkedin.connector import DEFAULT_BASE_URL, LinkedInConfig
+from connectors.linkedin.mapping import PLATFORM, Mapper, RowError
+from connectors.linkedin.people import full_name, slug_of
+from connectors.linkedin.tables import Row
 from service.errors import PlatformError
+from service.model import MissingData, Profile
 from service.plugins.connector import ConnectorConfig, FetchPage
-from service.plugins.http import PlatformHttp
+from service.plugins.http import BoundHttp, PlatformHttp, decode_json
 
-__all__ = ["fetch"]
+__all__ = ["DOMAINS", "fetch"]
+
+#: The snapshot domains read, in order (the profile first: it names the ego in the inbox).
+DOMAINS = ("PROFILE", "CONNECTIONS", "INBOX")
+_PATH = "/rest/memberSnapshotData"
+
+
+class _Link(msgspec.Struct):
+    rel: str = ""
+    href: str = ""
+
+
+class _Paging(msgspec.Struct):
+    start: int = 0
+    count: int = 0
+    total: int | None = None
+    links: list[_Link] = msgspec.field(default_factory=list)
+
+
+class _Element(msgspec.Struct):
+    snapshotDomain: str  # noqa: N815 - LinkedIn's field name
+    snapshotData: list[dict[str, Any]] = msgspec.field(default_factory=list)  # noqa: N815
+
+
+class _SnapshotPage(msgspec.Struct):
+    elements: list[_Element] = msgspec.field(default_factory=list)
+    paging: _Paging | None = None
+
+
+def _config(config: ConnectorConfig) -> LinkedInConfig:
+    if isinstance(config, LinkedInConfig):
+        return config
+    return LinkedInConfig(base_url=config.base_url, token=config.token)
+
+
+async def _domain(api: BoundHttp, settings: LinkedInConfig, domain: str) -> list[Row] | None:
+    """Every record of one domain, following `paging.links` rel=next; None when LinkedIn has
+    no data for it (a 404)."""
+    rows: list[Row] = []
+    url: str = _PATH
+    params: dict[str, str] | None = {"q": "criteria", "domain": domain}
+    headers = {"LinkedIn-Version": settings.api_version, "X-Restli-Protocol-Version": "2.0.0"}
+    seen: set[str] = set()
+    for _ in range(settings.max_pages):
+        try:
+            response = await api.get(url, params=params, headers=headers, endpoint=_PATH)
+        except PlatformError as exc:
+            if exc.status == 404:
+                return rows or None
+            raise
+        page = decode_json(PLATFORM, response, _SnapshotPage)
+        for element in page.elements:
+            if element.snapshotDomain.upper() != domain:
+                continue
+            for record in element.snapshotData:
+                cells = {
+                    str(k).strip().upper(): "" if v is None else str(v) for k, v in record.items()
+                }
+                rows.append(Row(cells, len(rows) + 1))
+        following = next(
+            (
+                link.href
+                for link in (page.paging.links if page.paging else [])
+                if link.rel == "next"
+            ),
+            None,
+        )
+        if not page.elements or not following or following in seen:
+            break
+        seen.add(following)
+        url, params = following, None
+    return rows
+
+
+def _ego_id(account: str) -> str:
+    """The ego as the user named it: a profile URL's slug, or the slug or name as given."""
+    account = account.strip()
+    return slug_of(account) or (account.lower() if " " not in account else account)
 
 
 async def fetch(
-    account: str, *, http: PlatformHttp, config: ConnectorConfig, since: str | None = None
+    account: str,
+    *,
+    http: PlatformHttp,
+    config: ConnectorConfig,
+    since: str | None = None,
 ) -> AsyncIterator[FetchPage]:
-    """Not yet: raises before yielding anything."""
-    if account:
-        raise PlatformError("linkedin", "the API client is not implemented yet")
-    yield FetchPage()  # pragma: no cover - makes this an async generator
+    """Yield the member's profile, connections (as profiles) and messages (as events)."""
+    settings = _config(config)
+    if not settings.token:
+        raise PlatformError(
+            PLATFORM,
+            "no token: set RAPPORT_LINKEDIN_TOKEN (Member Data Portability API); without one, "
+            "score the member data export instead (`rapport score --archive`)",
+        )
+    if settings.base_url is None:
+        settings = msgspec.structs.replace(settings, base_url=DEFAULT_BASE_URL)
+    api = http.bind(PLATFORM, settings)
+    ego = _ego_id(account)
+    mapper = Mapper()
+    mapper.ego_slugs[ego] += 1
+    missing: list[MissingData] = [
+        MissingData(
+            data="reactions, comments and reposts by others; followers",
+            effect="LinkedIn's Member Data Portability API does not provide them",
+        )
+    ]
+    if since:
+        missing.append(
+            MissingData(
+                data="incremental refresh",
+                effect="the snapshot is read whole each time (the changelog API is not "
+                "implemented); repeated events deduplicate by id",
+            )
+        )
+
+    tables: dict[str, list[Row] | None] = {}
+    for domain in DOMAINS:
+        tables[domain] = await _domain(api, settings, domain)
+        if tables[domain] is None:
+            missing.append(MissingData(data=f"{domain} snapshot", effect="LinkedIn has no data"))
+
+    profile_name: str | None = None
+    headline: str | None = None
+    if profile_rows := tables["PROFILE"]:
+        first = profile_rows[0]
+        profile_name = full_name(first["First Name"], first["Last Name"]) or None
+        headline = first["Headline"] or None
+    connections = mapper.add_connections(tables["CONNECTIONS"] or [])
+    try:
+        mapper.add_messages(tables["INBOX"] or [])
+    except RowError as exc:
+        raise PlatformError(PLATFORM, f"INBOX record {exc.line}: {exc}") from None
+    ego_keys = {ego, *mapper.find_ego(profile_name)}
+    ego_profile = Profile(
+        platform=PLATFORM,
+        account=ego,
+        display_name=profile_name,
+        following_count=connections if tables["CONNECTIONS"] is not None else None,
+        bio=headline,
+    )
+    profiles = [p for key, p in mapper.profiles.items() if key not in ego_keys]
+    yield FetchPage(
+        interactions=sorted(mapper.messages(ego, ego_keys), key=lambda i: (i.at, i.event_id)),
+        profiles=[ego_profile, *profiles],
+        cursor=None,
+        missing=missing,
+    )

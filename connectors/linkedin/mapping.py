@@ -206,9 +206,11 @@ class Mapper:
         """Message events seen from the ego (`ego_keys`: every id the ego appears under)."""
         events: list[Interaction] = []
         for message in self._parsed:
+            # Raw cells only: the id must not depend on which other files told us who is who.
+            raw_sender = message.row["SENDER PROFILE URL"] or message.row["FROM"]
             digest = hashlib.sha256(
                 "\x1f".join(
-                    (message.conversation, message.row["DATE"], message.sender, message.text)
+                    (message.conversation, message.row["DATE"], raw_sender, message.text)
                 ).encode()
             ).hexdigest()[:32]
             event_id = f"msg:{digest}"
