@@ -160,6 +160,12 @@ class _Reader:
         return ArchiveError(self.archive, message, member=member, position=f"item {index}")
 
 
+def _account(value: str | None) -> str | None:
+    """An account id, or None for the placeholders old exports hold (`"-1"`, `"0"`, `""`)
+    where a mentioned account no longer existed."""
+    return value if value and value.isdigit() and value.strip("0") else None
+
+
 def _unwrap(item: Any) -> Any:
     """`{"tweet": {...}}` -> `{...}`; older exports (`tweet.js`) hold the bare object."""
     if isinstance(item, dict) and len(item) == 1:
@@ -228,13 +234,14 @@ class _Importer:
         that retweets (`RT @x:`) and quote links (`twitter.com/x/status/1`) name by handle."""
         for _member, _index, tweet in tweets:
             for mention in tweet.entities.user_mentions:
-                if mention.screen_name:
+                if mention.screen_name and _account(mention.id_str):
                     self.handles.setdefault(mention.screen_name.lower(), mention.id_str)
                     self.names.setdefault(mention.id_str, (mention.screen_name, mention.name))
-            if tweet.in_reply_to_screen_name and tweet.in_reply_to_user_id_str:
+            replied = _account(tweet.in_reply_to_user_id_str)
+            if tweet.in_reply_to_screen_name and replied:
                 handle = tweet.in_reply_to_screen_name
-                self.handles.setdefault(handle.lower(), tweet.in_reply_to_user_id_str)
-                self.names.setdefault(tweet.in_reply_to_user_id_str, (handle, None))
+                self.handles.setdefault(handle.lower(), replied)
+                self.names.setdefault(replied, (handle, None))
 
     def tweet(self, member: str, index: int, tweet: schema.Tweet) -> None:
         at = _when(self.reader, tweet.created_at, parse_v1_date, member, index)
@@ -261,9 +268,9 @@ class _Importer:
             author=self.ego,
             at=at,
             text_len=len(text_without_leading_mentions(text)),
-            reply_to=tweet.in_reply_to_user_id_str or None,
+            reply_to=_account(tweet.in_reply_to_user_id_str),
             quote_of=quote_of,
-            mentions=[m.id_str for m in tweet.entities.user_mentions],
+            mentions=[m.id_str for m in tweet.entities.user_mentions if _account(m.id_str)],
         )
         self.add(tweet_interactions(self.ego, facts))
 

@@ -289,3 +289,15 @@ def test_connector_registers_through_the_hook_and_reads_archives(tmp_path: Path)
     with ArchiveSource(build(tmp_path / "x", full_archive_files(), as_zip=False)) as source:
         assert connector.detect_archive(source)
         assert len(connector.read_archive(source).interactions) == 15
+
+
+def test_placeholder_ids_of_vanished_accounts_are_skipped(tmp_path: Path) -> None:
+    """Hand-made: old exports hold `"id_str": "-1"` for a mention of an account that no longer
+    existed; it must not become a counterpart."""
+    files = full_archive_files()
+    files["data/tweets.js"] = files["data/tweets.js"].replace(
+        '"user_mentions" : [', '"user_mentions" : [ {"screen_name": "gone", "id_str": "-1"},', 1
+    )
+    result = _read(build(tmp_path / "export", files, as_zip=True))
+    assert "-1" not in {e.counterpart for e in result.interactions}
+    assert len(result.interactions) == 15
