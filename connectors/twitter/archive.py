@@ -278,7 +278,7 @@ class _Importer:
         self, member: str, index: int, conversation: schema.DmConversation, *, group: bool
     ) -> None:
         thread = conversation.conversation_id
-        participants: set[str] = set()
+        participants = {self.ego}  # it is the ego's own export: the ego is in every one
         if group:
             for event in conversation.messages:
                 for change in (event.join_conversation, event.participants_join):
@@ -312,6 +312,8 @@ class _Importer:
                 )
             )
             for reaction in message.reactions:
+                if not (reaction.sender_id and reaction.event_id and reaction.created_at):
+                    continue
                 self.add(
                     [
                         reaction_interaction(

@@ -79,7 +79,7 @@ class LikeEntry(msgspec.Struct, rename="camel"):
 
 
 class UserMention(msgspec.Struct):
-    id_str: str
+    id_str: str = ""  # absent or "-1" in some old exports: skipped, not an error
     screen_name: str = ""
     name: str | None = None
 
@@ -112,9 +112,12 @@ class Tweet(msgspec.Struct):
 
 
 class Reaction(msgspec.Struct, rename="camel"):
-    sender_id: str
-    event_id: str
-    created_at: str
+    """A reaction to a message; one without sender, id or date is skipped (it says nothing
+    the metric could date or attribute)."""
+
+    sender_id: str | None = None
+    event_id: str | None = None
+    created_at: str | None = None
     reaction_key: str | None = None
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import zipfile
 from datetime import UTC, datetime
 from pathlib import Path
@@ -301,3 +302,20 @@ def test_placeholder_ids_of_vanished_accounts_are_skipped(tmp_path: Path) -> Non
     result = _read(build(tmp_path / "export", files, as_zip=True))
     assert "-1" not in {e.counterpart for e in result.interactions}
     assert len(result.interactions) == 15
+
+
+def test_group_messages_count_without_join_events(tmp_path: Path) -> None:
+    """Hand-made: a group conversation holding only bob's message (no join event, nothing the
+    ego wrote): the ego is in every conversation of its own export, so it received it."""
+    files = full_archive_files()
+    prefix, _, body = files["data/direct-messages-group.js"].partition("= ")
+    conversations = json.loads(body)
+    for item in conversations:
+        messages = item["dmConversation"]["messages"]
+        item["dmConversation"]["messages"] = [
+            m for m in messages if m.get("messageCreate", {}).get("senderId") == BOB
+        ]
+    files["data/direct-messages-group.js"] = prefix + "= " + json.dumps(conversations, indent=2)
+    result = _read(build(tmp_path / "export", files, as_zip=False))
+    group = {s for s in _events(result) if s[0].startswith("1631")}
+    assert group == {(f"1631000000000000003:{EGO}", BOB, "in", "message")}
