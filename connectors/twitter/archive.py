@@ -307,7 +307,7 @@ class _Importer:
                     recipients=recipients,
                     at=at,
                     thread_id=thread,
-                    text_len=len(message.text),
+                    text_len=len(message.text) if message.text is not None else None,
                     group=group,
                 )
             )
@@ -373,10 +373,17 @@ def read_archive(source: ArchiveSource, *, now: datetime | None = None) -> Archi
     tweets_raw = reader.raw("tweets", "tweet")
     note("tweets", "tweet")
     tweets = reader.typed(tweets_raw, schema.Tweet)
-    dms = reader.typed(reader.raw("direct-messages"), schema.DmConversation)
-    note("direct-messages")
-    groups = reader.typed(reader.raw("direct-messages-group"), schema.DmConversation)
-    note("direct-messages-group")
+    # Older exports may hold only the text-less headers of the messages: same events.
+    one_to_one = "direct-messages" if reader.has("direct-messages") else "direct-message-headers"
+    dms = reader.typed(reader.raw(one_to_one), schema.DmConversation)
+    note("direct-messages", "direct-message-headers")
+    group_kind = (
+        "direct-messages-group"
+        if reader.has("direct-messages-group")
+        else "direct-message-group-headers"
+    )
+    groups = reader.typed(reader.raw(group_kind), schema.DmConversation)
+    note("direct-messages-group", "direct-message-group-headers")
     followers_raw, following_raw = reader.raw("follower"), reader.raw("following")
     followers, following = set(_ids(reader, followers_raw)), set(_ids(reader, following_raw))
     note("follower")

@@ -126,7 +126,7 @@ class MessageCreate(msgspec.Struct, rename="camel"):
     sender_id: str
     created_at: str
     recipient_id: str | None = None
-    text: str = ""
+    text: str | None = None  # absent in `direct-message-headers.js`
     reactions: list[Reaction] = msgspec.field(default_factory=list)
 
 
@@ -147,7 +147,9 @@ class DmEvent(msgspec.Struct, rename="camel"):
 
 
 class DmConversation(msgspec.Struct, rename="camel"):
-    """`direct-messages.js` / `direct-messages-group.js`: `[{"dmConversation": {...}}]`."""
+    """`direct-messages.js` / `direct-messages-group.js` (or, in older exports, the
+    text-less `direct-message-headers.js` / `direct-message-group-headers.js`):
+    `[{"dmConversation": {...}}]`."""
 
     conversation_id: str
     messages: list[DmEvent] = msgspec.field(default_factory=list)

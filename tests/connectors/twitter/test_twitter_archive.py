@@ -319,3 +319,19 @@ def test_group_messages_count_without_join_events(tmp_path: Path) -> None:
     result = _read(build(tmp_path / "export", files, as_zip=False))
     group = {s for s in _events(result) if s[0].startswith("1631")}
     assert group == {(f"1631000000000000003:{EGO}", BOB, "in", "message")}
+
+
+def test_older_exports_with_only_message_headers(tmp_path: Path) -> None:
+    """Hand-made from the documented older layout: `direct-message-headers.js` holds the
+    messages without their text; the events are the same, with `text_len` unknown."""
+    files = full_archive_files()
+    text = files.pop("data/direct-messages.js").replace(
+        "YTD.direct_messages.", "YTD.direct_message_headers."
+    )
+    headers = "\n".join(line for line in text.splitlines() if '"text" :' not in line)
+    files["data/direct-message-headers.js"] = headers
+    result = _read(build(tmp_path / "export", files, as_zip=True))
+    by_id = {e.event_id: e for e in result.interactions}
+    assert by_id["1630000000000000002"].direction is Direction.IN
+    assert by_id["1630000000000000002"].text_len is None
+    assert "direct-messages" not in {m.data for m in result.missing}
