@@ -103,6 +103,9 @@ class _Reader:
         self.followers_uri = ""
         self.unresolved_recipients = 0
         self.unresolved_boosts = 0
+        # conversation -> the ego's first post in it; replied-to status -> (author, kind, thread)
+        self.joined: dict[str, datetime] = {}
+        self.answered: dict[str, tuple[str, Kind, str, datetime]] = {}
 
     # -- errors and small parsers -------------------------------------------------------
 
@@ -130,9 +133,11 @@ class _Reader:
         event_id: str,
         thread_id: str | None = None,
         length: int | None = None,
+        direction: Direction = Direction.OUT,
     ) -> None:
-        """Events from the ego to each counterpart (the ego itself skipped). One status that
-        reaches several people is one event per person, so their ids get `#<counterpart>`."""
+        """Events between the ego and each counterpart (the ego itself skipped). One status
+        that reaches several people is one event per person, so their ids get
+        `#<counterpart>`."""
         people = [c for c in dict.fromkeys(counterparts) if c != self.ego]
         for person in people:
             self.interactions.append(
@@ -140,7 +145,7 @@ class _Reader:
                     platform=PLATFORM,
                     ego=self.ego,
                     counterpart=person,
-                    direction=Direction.OUT,
+                    direction=direction,
                     kind=kind,
                     at=at,
                     event_id=event_id if len(people) == 1 else f"{event_id}#{person}",
@@ -251,6 +256,9 @@ class _Reader:
         length = text_len(content) if isinstance(content, str) else None
         thread = obj.get("conversation")
         thread_id = thread if isinstance(thread, str) and thread else None
+        if thread_id is not None:
+            self.joined[thread_id] = min(self.joined.get(thread_id, at), at)
+        in_reply_to = obj.get("inReplyTo")
 
         raw_tags = obj.get("tag")
         tags: list[Any] = raw_tags if isinstance(raw_tags, list) else []
@@ -272,6 +280,7 @@ class _Reader:
             ]
             resolved = [r for r in (self.resolve(a) for a in recipients) if r is not None]
             self.unresolved_recipients += len(recipients) - len(resolved)
+            self.remember_answer(in_reply_to, mentions, Kind.MESSAGE, thread_id, at)
             self.add(
                 resolved,
                 kind=Kind.MESSAGE,
@@ -282,7 +291,7 @@ class _Reader:
             )
             return
 
-        replied_to = self.replied_author(obj.get("inReplyTo"), mentions)
+        replied_to = self.remember_answer(in_reply_to, mentions, Kind.REPLY, thread_id, at)
         mentioned = [r for r in (self.resolve(h) for h in mentions) if r is not None]
         if replied_to is not None and replied_to != self.ego:
             others = [m for m in mentioned if m != replied_to]
@@ -305,6 +314,48 @@ class _Reader:
                 thread_id=thread_id,
                 length=length,
             )
+
+    def remember_answer(
+        self,
+        in_reply_to: object,
+        mentions: list[str],
+        kind: Kind,
+        thread_id: str | None,
+        answered_at: datetime,
+    ) -> str | None:
+        """The author of the status this post answers (None when unknown), remembered so
+        `infer_inbound` can tell whether that status reached the ego first."""
+        author = self.replied_author(in_reply_to, mentions)
+        if isinstance(in_reply_to, str) and author not in (None, self.ego) and thread_id:
+            assert author is not None
+            self.answered.setdefault(in_reply_to, (author, kind, thread_id, answered_at))
+        return author
+
+    def infer_inbound(self) -> int:
+        """What others said to the ego that an archive still shows: a status the ego answered,
+        posted in a conversation the ego had already joined (dated by its snowflake id), was
+        said to the ego: a reply in (a message in, when the ego answered privately). Its
+        event id is the status URI, the id the API gives the same reply, so both deduplicate.
+        Returns how many answered statuses could not be dated."""
+        undated = 0
+        for uri, (author, kind, thread_id, answered_at) in self.answered.items():
+            seconds = status_time_from_id(uri)
+            if seconds is None:
+                undated += 1
+                continue
+            at = datetime.fromtimestamp(seconds, UTC)
+            first = self.joined.get(thread_id)
+            # joined before it was said, and it was said before the answer (a bogus id fails)
+            if first is not None and first < at < answered_at:
+                self.add(
+                    [author],
+                    kind=kind,
+                    at=at,
+                    event_id=uri,
+                    thread_id=thread_id,
+                    direction=Direction.IN,
+                )
+        return undated
 
     def replied_author(self, in_reply_to: object, mentions: list[str]) -> str | None:
         """Who wrote the status replied to: the mentioned actor whose URI prefixes it, or the
@@ -412,8 +463,10 @@ class _Reader:
         ego_profile = self.read_actor(_member(source, "actor.json"), outbox)
 
         posts_count: int | None = None
+        undated = 0
         if outbox_member is not None:
             posts_count = self.read_outbox(outbox_member, outbox)
+            undated = self.infer_inbound()
         else:
             self._missing_file(
                 "outbox.json", "no posts: replies, mentions, boosts and direct messages unknown"
@@ -449,6 +502,14 @@ class _Reader:
         for kind, address in vetoes:
             self.add([address], kind=kind, at=veto_at, event_id=f"{kind.value}:{address}")
 
+        if undated:
+            self.missing.append(
+                MissingData(
+                    data=f"{undated} answered statuses of other servers",
+                    effect="their URI carries no Mastodon id to date them, so the reply or "
+                    "message received that they were is not counted",
+                )
+            )
         if self.unresolved_boosts:
             self.missing.append(
                 MissingData(
@@ -472,9 +533,10 @@ class _Reader:
             MissingData(
                 data="what others did: replies, mentions, favourites, boosts and direct "
                 "messages received",
-                effect="an archive holds only the account's own activity, so every event is "
-                "outbound: reciprocity and responsiveness stay at zero unless inbound events "
-                "come from the API (`rapport fetch mastodon`)",
+                effect="an archive holds only the account's own activity. Replies and messages "
+                "received are inferred only where the account answered them in a conversation "
+                "it had already joined; favourites, boosts and unanswered replies received are "
+                "unknown unless the API is used as well (`rapport fetch mastodon`)",
             ),
         ]
         profile = _replace(ego_profile, following_count=following_count, posts_count=posts_count)

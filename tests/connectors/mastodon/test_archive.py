@@ -44,6 +44,9 @@ def test_full_archive_maps_every_activity(build_archive: BuildArchive, as_zip: b
             ("2024-11-01", Kind.MUTE, Direction.OUT, "loud@other.example"),
             ("2024-11-01", Kind.REPLY, Direction.OUT, "bob@other.example"),
             ("2024-11-02", Kind.MESSAGE, Direction.OUT, "carol@mastodon.example"),
+            # carol's answer is not in the archive; the ego's private reply to it shows it
+            ("2024-11-02", Kind.MESSAGE, Direction.IN, "carol@mastodon.example"),
+            ("2024-11-02", Kind.MESSAGE, Direction.OUT, "carol@mastodon.example"),
             ("2024-11-03", Kind.MENTION, Direction.OUT, "dave@remote.example"),
             ("2024-11-04", Kind.REPOST, Direction.OUT, "bob@other.example"),
             ("2024-11-04", Kind.REPOST, Direction.OUT, "erin@pleroma.example"),
@@ -51,6 +54,9 @@ def test_full_archive_maps_every_activity(build_archive: BuildArchive, as_zip: b
             ("2024-11-06", Kind.REPLY, Direction.OUT, "bob@other.example"),
             ("2024-11-07", Kind.REPLY, Direction.OUT, "bob@other.example"),
             ("2024-11-07", Kind.MENTION, Direction.OUT, "dave@remote.example"),
+            # a thread the ego started; bob answered in it, the ego answered bob
+            ("2024-11-11", Kind.REPLY, Direction.IN, "bob@other.example"),
+            ("2024-11-12", Kind.REPLY, Direction.OUT, "bob@other.example"),
             ("2024-11-18", Kind.LIKE, Direction.OUT, "dave@remote.example"),
             ("2024-11-20", Kind.LIKE, Direction.OUT, "bob@other.example"),
         ]
@@ -69,7 +75,7 @@ def test_ego_profile_from_actor_and_following_csv(build_archive: BuildArchive) -
     assert profile.created_at == datetime(2022, 11, 5, tzinfo=UTC)
     assert profile.following_count == 3  # rows of following_accounts.csv
     assert profile.followers_count is None  # no followers export exists
-    assert profile.posts_count == 11  # outbox totalItems
+    assert profile.posts_count == 14  # outbox totalItems
     assert profile.default_avatar is False  # the actor has an `icon`
 
 
@@ -87,7 +93,7 @@ def test_reply_text_length_ignores_markup_and_leading_mentions(
 
 
 def test_direct_message_keeps_its_conversation_as_thread(build_archive: BuildArchive) -> None:
-    (message,) = [i for i in read(build_archive()).interactions if i.kind is Kind.MESSAGE]
+    message = next(i for i in read(build_archive()).interactions if i.kind is Kind.MESSAGE)
     assert (
         message.thread_id == "tag:mastodon.example,2024-11-02:objectId=2002:objectType=Conversation"
     )
@@ -110,6 +116,23 @@ def test_self_thread_and_self_boost_are_not_relationships(build_archive: BuildAr
     result = read(build_archive())
     assert all(i.counterpart != EGO for i in result.interactions)
     assert not [i for i in result.interactions if i.at.date().isoformat() == "2024-11-08"]
+
+
+def test_inbound_is_inferred_only_from_answers_in_joined_conversations(
+    build_archive: BuildArchive,
+) -> None:
+    inbound = [i for i in read(build_archive()).interactions if i.direction is Direction.IN]
+    assert [(i.kind, i.counterpart, i.at) for i in inbound] == [
+        (Kind.MESSAGE, "carol@mastodon.example", datetime(2024, 11, 2, 11, 30, tzinfo=UTC)),
+        (Kind.REPLY, "bob@other.example", datetime(2024, 11, 11, 15, 0, tzinfo=UTC)),
+    ]
+    # the id is the answered status's URI: the API reports the same reply with the same id
+    assert inbound[1].event_id.startswith("https://other.example/users/bob/statuses/")
+    assert inbound[0].thread_id == (
+        "tag:mastodon.example,2024-11-02:objectId=2002:objectType=Conversation"
+    )
+    # replies to statuses in conversations the ego had not joined before (the reply of
+    # 2024-11-01, the one to mastodonpy_test_2) reveal nothing received
 
 
 def test_unresolvable_likes_and_boosts_are_reported_missing(build_archive: BuildArchive) -> None:
