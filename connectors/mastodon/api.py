@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable
 from typing import Any, TypeVar
 
+import httpx
 import msgspec
 
 from connectors.mastodon.addresses import address_from_acct, host_of
@@ -64,6 +65,19 @@ def _encode_cursor(cursor: dict[str, str]) -> str:
     return msgspec.json.encode(dict(sorted(cursor.items()))).decode()
 
 
+def _on_base(link: str | None) -> str | None:
+    """A `Link` URL as a path on the configured instance. Mastodon's links name its own
+    canonical origin, which may differ from the configured base URL (another domain alias,
+    http behind a proxy, a replay server): the path and query are what matter, and the token
+    must only ever go to the configured base URL."""
+    if link is None:
+        return None
+    url = httpx.URL(link)
+    if not url.path.startswith("/api/"):
+        return None  # not a page of this API: stop rather than follow it anywhere
+    return url.raw_path.decode("ascii")
+
+
 def _config(config: ConnectorConfig) -> MastodonConfig:
     if isinstance(config, MastodonConfig):
         return config
@@ -101,7 +115,7 @@ class _Client:
             items = decode_json(PLATFORM, response, type)
             fresh = [item for item in items if _newer(id_of(item), newest_known)]
             yield fresh
-            following = next_link(response)
+            following = _on_base(next_link(response))
             if len(fresh) < len(items) or not items or following is None or following in seen:
                 return
             seen.add(following)
@@ -138,6 +152,12 @@ async def fetch(
     ego_account = await client.get(
         "/api/v1/accounts/lookup", Account, params={"acct": account.strip().removeprefix("@")}
     )
+    # Bare `acct`s are accounts of the instance: name them by the instance's own domain (its
+    # profile URLs), not by the URL we reach it at (an alias, a proxy, a replay server), so
+    # ids agree with the archive's actor URIs.
+    if "@" not in ego_account.acct.strip("@") and ego_account.url:
+        local_host = host_of(ego_account.url) or local_host
+        client.local_host = local_host
     ego = address_from_acct(ego_account.acct, local_host)
     if ego is None:
         raise PlatformError(PLATFORM, f"the instance returned an unusable acct for {account!r}")

@@ -254,3 +254,60 @@ def test_unreadable_body_is_a_platform_error() -> None:
     replay.add_json(f"{BASE}/api/v1/conversations", {"not": "a list"})
     with pytest.raises(PlatformError, match="unreadable response body"):
         run(replay)
+
+
+def test_links_to_the_recorded_origin_are_followed_on_the_configured_base() -> None:
+    # The recorded Link headers name http://localhost:3000; reached through another URL (an
+    # alias, a proxy, a replay server), pages are read from that URL, and the token never
+    # leaves it. Accounts keep the instance's own domain (from their profile URLs).
+    replay = scenario()
+    pages = run(replay, base_url="http://replay.test:8080")
+    assert {r.url.host for r in replay.requests} == {"replay.test"}
+    assert "/api/v1/notifications?max_id=20" in replay.paths()
+    assert {i.ego for p in pages for i in p.interactions} == {EGO}
+
+
+def test_fetch_over_a_real_loopback_http_server() -> None:
+    """The same recorded answers served by a real HTTP server on 127.0.0.1 (port chosen by
+    the OS), read through the real transport of PlatformHttp."""
+    import http.server
+    import threading
+
+    replay = scenario()
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            response = replay.handler(httpx.Request("GET", "http://replay" + self.path))
+            body = response.content
+            self.send_response(response.status_code)
+            for key, value in response.headers.multi_items():
+                if key.lower() not in ("content-length", "transfer-encoding"):
+                    self.send_header(key, value)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+
+        async def go() -> list[FetchPage]:
+            async with PlatformHttp(clock=lambda: NOW) as http:
+                config = MastodonConfig(
+                    base_url=f"http://127.0.0.1:{server.server_port}", token=TOKEN
+                )
+                return [
+                    p async for p in CONNECTOR.fetch("mastodonpy_test", http=http, config=config)
+                ]
+
+        pages = asyncio.run(go())
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+    assert len(events(pages)) == 10
+    assert json.loads(pages[-1].cursor or "{}")["notifications"] == "20"
