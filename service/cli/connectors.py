@@ -59,6 +59,8 @@ def _one_line_errors() -> Iterator[None]:
             yield
         except RapportError as exc:
             fail(str(exc))
+        except NotImplementedError as exc:  # e.g. fetch from an archive-only connector
+            fail(str(exc))
 
 
 def _registry() -> ConnectorRegistry:

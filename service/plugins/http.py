@@ -442,9 +442,10 @@ class PlatformHttp:
     def _resolve(platform: str, url: str, base_url: str | None, token: str | None) -> httpx.URL:
         target = httpx.URL(url)
         if target.is_absolute_url:
-            if token and base_url:
-                base = httpx.URL(base_url)
-                if (target.scheme, target.host, target.port) != (base.scheme, base.host, base.port):
+            if token:
+                base = httpx.URL(base_url) if base_url else None
+                origin = (target.scheme, target.host, target.port)
+                if base is None or origin != (base.scheme, base.host, base.port):
                     raise PlatformError(
                         platform,
                         f"refusing to send credentials to another origin ({target.host})",

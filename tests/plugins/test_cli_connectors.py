@@ -30,22 +30,43 @@ RUNNER = CliRunner()
 TOKEN = "cli-secret-token"
 
 
+ARCHIVE_ONLY = """
+from service.plugins import Capabilities, Connector, hookimpl
+
+
+class ArchiveOnly(Connector):
+    name = "archonly"
+    version = "1"
+    capabilities = Capabilities(archive_formats=("archonly-zip",))
+
+
+@hookimpl
+def register_connectors(register):
+    register(ArchiveOnly())
+"""
+
+
 @pytest.fixture
 def generated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     """The scaffold for `clinet`, installed, plus a broken plugin; only these two allowed."""
     root = write_package("clinet", tmp_path)
     site = root / "src"
     (site / "rapport_cli_broken.py").write_text("import a_module_that_does_not_exist\n")
+    (site / "rapport_cli_archonly.py").write_text(ARCHIVE_ONLY)
     install_dist(
         site,
         "rapport-clinet",
-        {"clinet": "rapport_clinet", "brokennet": "rapport_cli_broken"},
+        {
+            "clinet": "rapport_clinet",
+            "brokennet": "rapport_cli_broken",
+            "archonly": "rapport_cli_archonly",
+        },
         monkeypatch,
     )
     monkeypatch.setenv("RAPPORT_PLUGINS_ALLOW", "clinet,brokennet")
     monkeypatch.delenv("RAPPORT_PLUGINS_STRICT", raising=False)
     yield root
-    forget_modules("rapport_clinet", "rapport_cli_broken")
+    forget_modules("rapport_clinet", "rapport_cli_broken", "rapport_cli_archonly")
 
 
 @pytest.mark.usefixtures("generated")
@@ -172,6 +193,17 @@ def test_fetch_unknown_platform_names_the_installed_ones(tmp_path: Path) -> None
     result = RUNNER.invoke(app, ["fetch", "friendster", "me", "--out", str(tmp_path / "x")])
     assert result.exit_code == 2
     assert "no connector named 'friendster' (installed: clinet" in result.stderr
+
+
+@pytest.mark.usefixtures("generated")
+def test_fetch_from_an_archive_only_connector_is_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("RAPPORT_PLUGINS_ALLOW", "archonly")
+    result = RUNNER.invoke(app, ["fetch", "archonly", "me", "--out", str(tmp_path / "x")])
+    assert result.exit_code == 2
+    assert result.stderr == "rapport: error: archonly has no API client\n"
+    assert not (tmp_path / "x").exists()
 
 
 def test_new_connector_refuses_bad_names_and_existing_folders(tmp_path: Path) -> None:

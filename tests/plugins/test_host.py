@@ -289,3 +289,19 @@ def test_connector_config_from_environment_never_echoes_values(
         connector_config(good, environ | {"RAPPORT_GOODNET_PAGE_SIZE": "s3cret-many"})
     assert "s3cret" not in str(caught.value)
     assert config_env_var("my-net.v2", "token") == "RAPPORT_MY_NET_V2_TOKEN"
+
+
+@pytest.mark.usefixtures("installed")
+def test_a_broken_plugin_beside_the_built_in_connectors() -> None:
+    # Real discovery of everything installed: the built-ins (Rapport's own pyproject entry
+    # points) and this test's distribution, whose broken plugins must not hurt them.
+    registry = load_connectors(settings())
+    built_in = {"twitter", "mastodon", "linkedin"}
+    assert built_in <= set(registry.connectors), (
+        "built-in connectors not discovered: reinstall Rapport (`pip install -e .`) so its "
+        "rapport.connectors entry points are registered"
+    )
+    assert {p.name for p in registry.plugins if p.distribution == "rapport"} >= built_in
+    failed = {e.plugin for e in registry.errors}
+    assert {"import_error", "register_error", "misspelled"} <= failed
+    assert not failed & built_in

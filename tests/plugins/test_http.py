@@ -328,6 +328,11 @@ async def test_token_is_never_sent_to_another_origin() -> None:
         with pytest.raises(PlatformError, match="another origin"):
             await api.get("https://evil.test/api/v1/accounts/1/statuses?max_id=2")
     assert server.requests == []
+    async with make_http(server, time) as http:
+        api = http.bind("mastodon", ConnectorConfig(token=TOKEN))  # no base URL to compare
+        with pytest.raises(PlatformError, match="another origin"):
+            await api.get("https://evil.test/api/v1/accounts")
+    assert server.requests == []
 
 
 async def test_unreadable_body_is_a_platform_error() -> None:
