@@ -376,9 +376,8 @@ class PlatformHttp:
         while True:
             attempt += 1
             state = self._states.get(key)
-            if state is not None and state.remaining <= 0:
-                reset_at = state.reset_at or self._reset_default(platform, self._clock())
-                await self._wait_or_raise(platform, endpoint, reset_at)
+            if state is not None and state.remaining <= 0 and state.reset_at is not None:
+                await self._wait_or_raise(platform, endpoint, state.reset_at)
                 self._states.pop(key, None)  # the window has passed; learn it afresh
             try:
                 response = await self.client.request(
@@ -395,6 +394,9 @@ class PlatformHttp:
             now = self._clock()
             rate = parse_rate_limit(response.headers, now)
             if rate is not None:
+                if rate.remaining <= 0 and rate.reset_at is None:
+                    # Exhausted without a reset time: fix one now, or it would never pass.
+                    rate = RateState(0, self._reset_default(platform, now), rate.limit)
                 self._states[key] = rate
             log.debug("%s %s %s -> %s", platform, method, endpoint, response.status_code)
 

@@ -234,6 +234,24 @@ async def test_remaining_zero_on_success_defers_the_next_call() -> None:
     assert len(server.requests) == 2
 
 
+async def test_exhausted_budget_without_reset_uses_the_default_then_passes() -> None:
+    # Hand-made: remaining 0 but no reset header; the platform default (60 s) is fixed once.
+    server = Server(
+        httpx.Response(200, headers={"x-ratelimit-remaining": "0"}, json={}),
+        httpx.Response(200, json={}),
+    )
+    time = FakeTime(datetime(2026, 8, 1, 13, 0, tzinfo=UTC))
+    async with make_http(server, time) as http:
+        api = http.bind("mastodon", ConnectorConfig(base_url="https://social.test"))
+        await api.get("/api/v1/timelines/home", endpoint="home")
+        with pytest.raises(RateLimited) as caught:
+            await api.get("/api/v1/timelines/home", endpoint="home")
+        assert caught.value.reset_at == datetime(2026, 8, 1, 13, 1, tzinfo=UTC)
+        time.now += timedelta(seconds=61)
+        await api.get("/api/v1/timelines/home", endpoint="home")
+    assert len(server.requests) == 2
+
+
 async def test_rate_limits_are_booked_per_token() -> None:
     headers = {"x-rate-limit-remaining": "0", "x-rate-limit-reset": "1618287673"}
     server = Server(httpx.Response(200, headers=headers, json={}), httpx.Response(200, json={}))
