@@ -20,9 +20,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import PurePosixPath
-from typing import Any, TypeVar
-
-import msgspec
+from typing import Any, Generic, TypeVar
 
 from connectors.twitter import archive_schema as schema
 from connectors.twitter.mapping import (
@@ -40,7 +38,7 @@ from connectors.twitter.text import (
     status_url_handle,
     text_without_leading_mentions,
 )
-from connectors.twitter.ytd import parse_assignment
+from connectors.twitter.ytd import decode_items, decode_value
 from service.errors import ArchiveError
 from service.model import AccountRef, Interaction, Kind, MissingData, Profile
 from service.plugins.archive import ArchiveSource
@@ -54,6 +52,7 @@ T = TypeVar("T")
 
 _DATA_FILE = re.compile(r"^(?P<type>[a-z][a-z0-9-]*?)(?:-part(?P<part>\d+))?\.js$")
 _YTD_MARKER = b"window.YTD."
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 # What each missing file costs the score (the `effect` of its MissingData).
 _EFFECTS = {
@@ -108,11 +107,11 @@ def detect_archive(source: ArchiveSource) -> bool:
 
 
 @dataclass
-class _Member:
-    """The items of one data type, each with where it came from (for error messages)."""
+class _Items(Generic[T]):
+    """The items of some data types, each with where it came from (for error messages)."""
 
-    items: list[tuple[str, int, Any]] = field(default_factory=list)
     present: bool = False
+    items: list[tuple[str, int, T]] = field(default_factory=list)
 
 
 class _Reader:
@@ -124,40 +123,29 @@ class _Reader:
     def has(self, kind: str) -> bool:
         return kind in self.members
 
-    def value(self, member: str) -> Any:
-        return parse_assignment(self.source.read_text(member), archive=self.archive, member=member)
-
-    def raw(self, *kinds: str) -> _Member:
-        """All items of the given types, each unwrapped from its `{"<type>": {...}}` box."""
-        result = _Member()
+    def items(self, type_: type[T], *kinds: str) -> _Items[T]:
+        """Every item of the given data types (all their parts), decoded as `type_`."""
+        result: _Items[T] = _Items()
         for kind in kinds:
             for member in self.members.get(kind, []):
                 result.present = True
-                value = self.value(member)
-                if not isinstance(value, list):
-                    raise ArchiveError(
-                        self.archive,
-                        f"expected a list of items, found {type(value).__name__}",
-                        member=member,
-                        position="line 1",
-                    )
-                for index, item in enumerate(value, start=1):
-                    result.items.append((member, index, _unwrap(item)))
+                text = self.source.read_text(member)
+                decoded = decode_items(text, type_, archive=self.archive, member=member)
+                result.items.extend(
+                    (member, index, item) for index, item in enumerate(decoded, start=1)
+                )
         return result
-
-    def typed(self, member: _Member, type_: type[T]) -> list[tuple[str, int, T]]:
-        out = []
-        for name, index, item in member.items:
-            try:
-                out.append((name, index, msgspec.convert(item, type_)))
-            except msgspec.ValidationError as exc:
-                raise ArchiveError(
-                    self.archive, f"unexpected item: {exc}", member=name, position=f"item {index}"
-                ) from None
-        return out
 
     def error(self, message: str, member: str, index: int) -> ArchiveError:
         return ArchiveError(self.archive, message, member=member, position=f"item {index}")
+
+
+def _clean(value: str | None) -> str | None:
+    """Text safe to write out again: a lone surrogate (an emoji cut in half by an old
+    truncation, kept as a `\\ud83d` escape) becomes U+FFFD instead of failing JSON output."""
+    if value is None:
+        return None
+    return _SURROGATE.sub("\ufffd", value)
 
 
 def _account(value: str | None) -> str | None:
@@ -166,29 +154,16 @@ def _account(value: str | None) -> str | None:
     return value if value and value.isdigit() and value.strip("0") else None
 
 
-def _unwrap(item: Any) -> Any:
-    """`{"tweet": {...}}` -> `{...}`; older exports (`tweet.js`) hold the bare object."""
-    if isinstance(item, dict) and len(item) == 1:
-        (inner,) = item.values()
-        if isinstance(inner, dict):
-            return inner
-    return item
-
-
-def _first(reader: _Reader, member: _Member, type_: type[T]) -> T | None:
-    typed = reader.typed(member, type_)
-    return typed[0][2] if typed else None
+def _first(items: _Items[T]) -> T | None:
+    return items.items[0][2] if items.items else None
 
 
 def _manifest(reader: _Reader) -> schema.Manifest | None:
     names = reader.members.get("manifest", [])
     if not names:
         return None
-    value = reader.value(names[0])
-    try:
-        return msgspec.convert(value, schema.Manifest)
-    except msgspec.ValidationError as exc:
-        raise ArchiveError(reader.archive, f"unexpected manifest: {exc}", member=names[0]) from None
+    text = reader.source.read_text(names[0])
+    return decode_value(text, schema.Manifest, archive=reader.archive, member=names[0])
 
 
 def _when(reader: _Reader, value: str, parse: Any, member: str, index: int) -> datetime:
@@ -335,13 +310,18 @@ class _Importer:
             handle, name = self.names.get(account, (None, None))
             if handle is not None:
                 result.append(
-                    Profile(platform=PLATFORM, account=account, handle=handle, display_name=name)
+                    Profile(
+                        platform=PLATFORM,
+                        account=account,
+                        handle=_clean(handle),
+                        display_name=_clean(name),
+                    )
                 )
         return result
 
 
-def _ids(reader: _Reader, member: _Member) -> list[str]:
-    return [entry.account_id for _m, _i, entry in reader.typed(member, schema.AccountIdEntry)]
+def _ids(items: _Items[schema.AccountIdEntry]) -> list[str]:
+    return [entry.account_id for _m, _i, entry in items.items]
 
 
 def read_archive(source: ArchiveSource, *, now: datetime | None = None) -> ArchiveImport:
@@ -361,37 +341,38 @@ def read_archive(source: ArchiveSource, *, now: datetime | None = None) -> Archi
 
     manifest = _manifest(reader)
     note("manifest")
-    account_entry = _first(reader, reader.raw("account"), schema.AccountEntry)
+    account_entry = _first(reader.items(schema.AccountEntry, "account"))
     note("account")
-    profile_entry = _first(reader, reader.raw("profile"), schema.ProfileEntry)
+    profile_entry = _first(reader.items(schema.ProfileEntry, "profile"))
     user_info = manifest.user_info if manifest and manifest.user_info else schema.UserInfo()
     archive_info = (
         manifest.archive_info if manifest and manifest.archive_info else schema.ArchiveInfo()
     )
 
     # Read and validate every file before mapping anything.
-    tweets_raw = reader.raw("tweets", "tweet")
+    tweets_read = reader.items(schema.Tweet, "tweets", "tweet")
     note("tweets", "tweet")
-    tweets = reader.typed(tweets_raw, schema.Tweet)
+    tweets = tweets_read.items
     # Older exports may hold only the text-less headers of the messages: same events.
     one_to_one = "direct-messages" if reader.has("direct-messages") else "direct-message-headers"
-    dms = reader.typed(reader.raw(one_to_one), schema.DmConversation)
+    dms = reader.items(schema.DmConversation, one_to_one).items
     note("direct-messages", "direct-message-headers")
     group_kind = (
         "direct-messages-group"
         if reader.has("direct-messages-group")
         else "direct-message-group-headers"
     )
-    groups = reader.typed(reader.raw(group_kind), schema.DmConversation)
+    groups = reader.items(schema.DmConversation, group_kind).items
     note("direct-messages-group", "direct-message-group-headers")
-    followers_raw, following_raw = reader.raw("follower"), reader.raw("following")
-    followers, following = set(_ids(reader, followers_raw)), set(_ids(reader, following_raw))
+    followers_read = reader.items(schema.AccountIdEntry, "follower")
+    following_read = reader.items(schema.AccountIdEntry, "following")
+    followers, following = set(_ids(followers_read)), set(_ids(following_read))
     note("follower")
     note("following")
-    likes = reader.typed(reader.raw("like"), schema.LikeEntry)
+    likes = reader.items(schema.LikeEntry, "like").items
     has_likes = note("like")
-    blocks_raw, mutes_raw = reader.raw("block"), reader.raw("mute")
-    blocks, mutes = _ids(reader, blocks_raw), _ids(reader, mutes_raw)
+    blocks = _ids(reader.items(schema.AccountIdEntry, "block"))
+    mutes = _ids(reader.items(schema.AccountIdEntry, "mute"))
     note("block")
     note("mute")
 
@@ -480,15 +461,17 @@ def read_archive(source: ArchiveSource, *, now: datetime | None = None) -> Archi
     ego_profile = Profile(
         platform=PLATFORM,
         account=ego,
-        handle=ego_handle,
-        display_name=user_info.display_name
-        or (account_entry.account_display_name if account_entry else None),
-        followers_count=len(followers) if followers_raw.present else None,
-        following_count=len(following) if following_raw.present else None,
-        posts_count=len(tweet_ids) if tweets_raw.present else None,
+        handle=_clean(ego_handle),
+        display_name=_clean(
+            user_info.display_name
+            or (account_entry.account_display_name if account_entry else None)
+        ),
+        followers_count=len(followers) if followers_read.present else None,
+        following_count=len(following) if following_read.present else None,
+        posts_count=len(tweet_ids) if tweets_read.present else None,
         created_at=created,
         default_avatar=("default_profile" in avatar) if avatar else None,
-        bio=description.bio if description is not None else None,
+        bio=_clean(description.bio) if description is not None else None,
         url=description.website or None if description is not None else None,
     )
     interactions = sorted(importer.events.values(), key=lambda e: (e.at, e.event_id))

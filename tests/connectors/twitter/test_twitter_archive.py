@@ -335,3 +335,19 @@ def test_older_exports_with_only_message_headers(tmp_path: Path) -> None:
     assert by_id["1630000000000000002"].direction is Direction.IN
     assert by_id["1630000000000000002"].text_len is None
     assert "direct-messages" not in {m.data for m in result.missing}
+
+
+def test_an_escaped_lone_surrogate_is_read_not_refused(tmp_path: Path) -> None:
+    """Hand-made: old tweets truncated mid-emoji keep half a surrogate pair as a `\\ud83d`
+    escape, which msgspec refuses; the reader falls back and keeps the import whole, and the
+    half character never reaches a profile (it would break JSON output)."""
+    files = full_archive_files()
+    files["data/tweets.js"] = (
+        files["data/tweets.js"]
+        .replace('"name" : "Cameron (🇵🇹)"', '"name" : "Cameron \\ud83d"')
+        .replace("bc of u", "bc of u \\ud83d")
+    )
+    result = _read(build(tmp_path / "export", files, as_zip=True))
+    assert len(result.interactions) == 15
+    names = {p.account: p.display_name for p in result.profiles}
+    assert names[EMPATHY] == "Cameron \ufffd"
