@@ -9,14 +9,16 @@ What it cannot do, honestly: the API exists only for members in the EEA and Swit
 consent through an approved app (`r_dma_portability_3rd_party`); it carries nobody else's
 reactions or comments on the member's posts, nor followers; limits are daily and a 429 comes
 without headers (the shared HTTP layer then raises `RateLimited` until the next UTC midnight).
-Not implemented: the Member Changelog API (increments of the last 28 days: every refresh reads
-the whole snapshot, deduplicated by event id) and the Community Management API for organisation
-pages (a different product, for pages, not members).
+Not implemented: the Member Changelog API (increments of the last 28 days), so every refresh
+reads the whole snapshot and keeps the messages not older than the cursor (the newest message's
+instant); and the Community Management API for organisation pages (a different product, for
+pages, not members).
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from typing import Any
 
 import msgspec
@@ -25,7 +27,7 @@ from connectors.linkedin.connector import DEFAULT_BASE_URL, LinkedInConfig
 from connectors.linkedin.mapping import PLATFORM, Mapper, RowError
 from connectors.linkedin.people import full_name, slug_of
 from connectors.linkedin.tables import Row
-from service.errors import PlatformError
+from service.errors import InputError, PlatformError
 from service.model import MissingData, Profile
 from service.plugins.connector import ConnectorConfig, FetchPage
 from service.plugins.http import BoundHttp, PlatformHttp, decode_json
@@ -104,6 +106,20 @@ async def _domain(api: BoundHttp, settings: LinkedInConfig, domain: str) -> list
     return rows
 
 
+def _decode_cursor(since: str | None) -> datetime | None:
+    """The cursor is the instant of the newest message already read (ISO-8601)."""
+    if not since:
+        return None
+    try:
+        value = datetime.fromisoformat(since)
+    except ValueError:
+        raise InputError(
+            f"linkedin: unreadable cursor {since[:80]!r} (expected the ISO-8601 instant a "
+            "previous refresh printed)"
+        ) from None
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
 def _ego_id(account: str) -> str:
     """The ego as the user named it: a profile URL's slug, or the slug or name as given."""
     account = account.strip()
@@ -131,20 +147,13 @@ async def fetch(
     ego = _ego_id(account)
     mapper = Mapper()
     mapper.ego_slugs[ego] += 1
+    after = _decode_cursor(since)
     missing: list[MissingData] = [
         MissingData(
             data="reactions, comments and reposts by others; followers",
             effect="LinkedIn's Member Data Portability API does not provide them",
         )
     ]
-    if since:
-        missing.append(
-            MissingData(
-                data="incremental refresh",
-                effect="the snapshot is read whole each time (the changelog API is not "
-                "implemented); repeated events deduplicate by id",
-            )
-        )
 
     tables: dict[str, list[Row] | None] = {}
     for domain in DOMAINS:
@@ -159,11 +168,6 @@ async def fetch(
         profile_name = full_name(first["First Name"], first["Last Name"]) or None
         headline = first["Headline"] or None
     connections = mapper.add_connections(tables["CONNECTIONS"] or [])
-    try:
-        mapper.add_messages(tables["INBOX"] or [])
-    except RowError as exc:
-        raise PlatformError(PLATFORM, f"INBOX record {exc.line}: {exc}") from None
-    ego_keys = {ego, *mapper.find_ego(profile_name)}
     ego_profile = Profile(
         platform=PLATFORM,
         account=ego,
@@ -171,10 +175,25 @@ async def fetch(
         following_count=connections if tables["CONNECTIONS"] is not None else None,
         bio=headline,
     )
-    profiles = [p for key, p in mapper.profiles.items() if key not in ego_keys]
+    # The network first (structural: profiles only), then the messages.
     yield FetchPage(
-        interactions=sorted(mapper.messages(ego, ego_keys), key=lambda i: (i.at, i.event_id)),
-        profiles=[ego_profile, *profiles],
-        cursor=None,
+        profiles=[ego_profile, *(p for k, p in mapper.profiles.items() if k != ego)],
+        cursor=since,
         missing=missing,
+    )
+
+    try:
+        mapper.add_messages(tables["INBOX"] or [])
+    except RowError as exc:
+        raise PlatformError(PLATFORM, f"INBOX record {exc.line}: {exc}") from None
+    ego_keys = {ego, *mapper.find_ego(profile_name)}
+    events = sorted(mapper.messages(ego, ego_keys), key=lambda i: (i.at, i.event_id))
+    newest = events[-1].at if events else after
+    # The snapshot always holds everything: a refresh keeps what is not older than the cursor
+    # (the cursor's own instant included: ids deduplicate what was seen).
+    if after is not None:
+        events = [e for e in events if e.at >= after]
+    yield FetchPage(
+        interactions=events,
+        cursor=newest.isoformat() if newest is not None else None,
     )

@@ -19,7 +19,7 @@ import httpx
 import pytest
 
 from connectors.linkedin import LinkedInConfig, LinkedInConnector
-from service.errors import PlatformError, RateLimited
+from service.errors import InputError, PlatformError, RateLimited
 from service.model import Direction, Kind
 from service.plugins.connector import FetchPage
 from service.plugins.http import PlatformHttp
@@ -63,8 +63,14 @@ class Server:
 
 
 def run(
-    server: Server, *, token: str | None = TOKEN, account: str = "tom-cruise"
-) -> list[FetchPage]:
+    server: Server,
+    *,
+    token: str | None = TOKEN,
+    account: str = "tom-cruise",
+    since: str | None = None,
+) -> FetchPage:
+    """The pages of one fetch, merged (network first, then messages; the last cursor)."""
+
     async def sleep(seconds: float) -> None:
         raise AssertionError(f"no wait expected, asked for {seconds}s")
 
@@ -76,14 +82,23 @@ def run(
             rng=random.Random(3),
         ) as http:
             config = LinkedInConfig(base_url=BASE, token=token)
-            return [p async for p in CONNECTOR.fetch(account, http=http, config=config)]
+            fetched = CONNECTOR.fetch(account, http=http, config=config, since=since)
+            return [p async for p in fetched]
 
-    return asyncio.run(go())
+    pages = asyncio.run(go())
+    assert len(pages) == 2
+    assert pages[0].interactions == []
+    return FetchPage(
+        interactions=[i for p in pages for i in p.interactions],
+        profiles=[x for p in pages for x in p.profiles],
+        missing=[m for p in pages for m in p.missing],
+        cursor=pages[-1].cursor,
+    )
 
 
 def test_snapshot_domains_map_to_profiles_and_messages() -> None:
     server = Server(routes())
-    (page,) = run(server)
+    page = run(server)
 
     assert [(i.at.date().isoformat(), i.direction, i.counterpart) for i in page.interactions] == [
         ("2024-06-03", Direction.IN, "ana-silva"),
@@ -113,14 +128,25 @@ def test_snapshot_domains_map_to_profiles_and_messages() -> None:
     for request in server.requests:
         assert request.headers["LinkedIn-Version"] == "202312"
         assert request.headers["Authorization"] == f"Bearer {TOKEN}"
-    assert page.cursor is None
+    assert page.cursor == "2024-06-05T18:30:00+00:00"  # the newest message
+
+
+def test_refresh_from_the_cursor_keeps_only_newer_messages() -> None:
+    page = run(Server(routes()), since="2024-06-04T10:00:00+00:00")
+    assert [i.at.isoformat() for i in page.interactions] == [
+        "2024-06-04T10:00:00+00:00",
+        "2024-06-05T18:30:00+00:00",
+    ]
+    assert page.cursor == "2024-06-05T18:30:00+00:00"
+    with pytest.raises(InputError, match="cursor"):
+        run(Server(routes()), since="yesterday")
 
 
 def test_same_messages_from_api_and_export_get_the_same_ids() -> None:
     from connectors.linkedin.mapping import Mapper
     from connectors.linkedin.tables import Row
 
-    (page,) = run(Server(routes()))
+    page = run(Server(routes()))
     rows = [
         Row({k.upper(): v for k, v in record.items()}, n)
         for n, record in enumerate(
@@ -151,7 +177,7 @@ def test_header_less_429_is_rate_limited_until_utc_midnight() -> None:
 def test_missing_domain_is_reported_not_raised() -> None:
     table = routes()
     table["CONNECTIONS", "0"] = (404, {"message": "No data found for the member", "status": 404})
-    (page,) = run(Server(table))
+    page = run(Server(table))
     assert "CONNECTIONS snapshot" in {m.data for m in page.missing}
     assert len(page.interactions) == 4
     assert next(p for p in page.profiles if p.account == "tom-cruise").following_count is None
@@ -174,5 +200,5 @@ def test_no_token_is_an_error_before_any_request() -> None:
 
 
 def test_profile_url_as_account_names_the_ego_by_its_slug() -> None:
-    (page,) = run(Server(routes()), account="https://www.linkedin.com/in/Tom-Cruise/")
+    page = run(Server(routes()), account="https://www.linkedin.com/in/Tom-Cruise/")
     assert {i.ego for i in page.interactions} == {"tom-cruise"}
