@@ -1,5 +1,6 @@
 """The hooks a Rapport plugin can implement. One line of docstring each; docs/connectors.md
-documents them at length, and tests/plugins/test_hookspecs.py fails when one is undocumented."""
+documents them at length, and tests/plugins/test_docs.py fails when one is undocumented or
+untested."""
 
 from __future__ import annotations
 
