@@ -45,7 +45,10 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=
     ] = None
     data_dir: Annotated[
         str | None,
-        _doc("Where `rapport up` keeps its private Redis data. Default: `$XDG_DATA_HOME/rapport`."),
+        _doc(
+            "Where `rapport up` keeps its private Redis data and uploads. Default: "
+            "`$XDG_DATA_HOME/rapport` when XDG_DATA_HOME is set, else `./.rapport`."
+        ),
     ] = None
     plugins_strict: Annotated[
         bool, _doc("Make a plugin that fails to load a fatal error instead of a reported one.")
@@ -90,6 +93,69 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=
         str | None,
         _doc("Comma-separated origins allowed by CORS. Unset: CORS is off."),
     ] = None
+    # --- background jobs and `rapport up` (issue 5) ---
+    job_max_tries: Annotated[
+        int,
+        msgspec.Meta(ge=1, le=100),
+        _doc(
+            "Tries of a background job (a refresh, an archive, a webhook delivery) before it "
+            "is moved to the dead-letter set."
+        ),
+    ] = 5
+    job_timeout_seconds: Annotated[
+        float,
+        msgspec.Meta(gt=0, le=86_400),
+        _doc("Longest a job may run; a job over it is tried again (it counts as a try)."),
+    ] = 300.0
+    job_retry_base_seconds: Annotated[
+        float,
+        msgspec.Meta(ge=0, le=3600),
+        _doc(
+            "Back-off before the second try of a failed job; doubled for each further try "
+            "(with jitter), capped at one hour."
+        ),
+    ] = 5.0
+    worker_max_jobs: Annotated[
+        int, msgspec.Meta(ge=1, le=10_000), _doc("Jobs one worker runs at the same time.")
+    ] = 10
+    worker_shutdown_seconds: Annotated[
+        float,
+        msgspec.Meta(ge=0, le=3600),
+        _doc(
+            "On SIGTERM/SIGINT, how long a worker lets running jobs finish before it cancels "
+            "them (a cancelled job runs again later)."
+        ),
+    ] = 20.0
+    upload_max_bytes: Annotated[
+        int,
+        msgspec.Meta(ge=1024),
+        _doc("Largest export archive the upload route accepts, in bytes (413 beyond)."),
+    ] = 512 * 1024 * 1024
+    upload_dir: Annotated[
+        str | None,
+        _doc(
+            "Where uploaded archives wait for the worker (API and worker must share it). "
+            "Default: `uploads/` in the data directory."
+        ),
+    ] = None
+    rescore_threshold: Annotated[
+        float,
+        msgspec.Meta(ge=0, le=100),
+        _doc(
+            "The periodic recompute stores a score again when decay has moved it by more than "
+            "this many points."
+        ),
+    ] = 1.0
+    rescore_max_age_hours: Annotated[
+        float,
+        msgspec.Meta(gt=0, le=8760),
+        _doc("The periodic recompute stores any score older than this, moved or not."),
+    ] = 24.0
+    webhook_timeout_seconds: Annotated[
+        float,
+        msgspec.Meta(gt=0, le=300),
+        _doc("Timeout of one webhook delivery (an HTTP POST); a timeout is retried."),
+    ] = 10.0
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:

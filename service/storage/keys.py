@@ -21,9 +21,13 @@ __all__ = [
     "account_member",
     "api_key",
     "api_keys_of_tenant",
+    "dead_letters",
+    "deliveries_in_flight",
+    "job_outcomes",
     "member_account",
     "pending_deliveries",
     "rate_limit",
+    "refresh_cursor",
     "tenant_accounts",
     "tenant_webhooks",
 ]
@@ -56,6 +60,7 @@ class AccountKeys:
         "relationships",
         "score",
         "seen",
+        "summary",
         "tag",
     )
 
@@ -75,6 +80,8 @@ class AccountKeys:
         self.score = f"{self.tag}:score"
         #: list, newest first, msgpack `ScorePoint` (bounded)
         self.history = f"{self.tag}:history"
+        #: string, msgpack `ScorePoint` of the current score (what a batch look-up reads)
+        self.summary = f"{self.tag}:summary"
 
     def all(self) -> list[str]:
         """Every key of the account (what a delete removes)."""
@@ -86,6 +93,7 @@ class AccountKeys:
             self.profiles,
             self.score,
             self.history,
+            self.summary,
         ]
 
     def scan_pattern(self) -> str:
@@ -132,3 +140,28 @@ def rate_limit(key_id: str, window: int) -> str:
 def pending_deliveries() -> str:
     """List of msgpack `Delivery` records waiting for the webhook worker (jobs issue)."""
     return f"{PREFIX}:{{webhooks}}:pending"
+
+
+# --- background jobs (issue 5) ---
+
+
+def refresh_cursor(tenant: str, platform: str, account: str) -> str:
+    """String: the connector's cursor after the account's last refresh (the account's tag)."""
+    return f"{AccountKeys(tenant, platform, account).tag}:cursor"
+
+
+def deliveries_in_flight() -> str:
+    """Hash delivery id -> msgpack `Delivery`: taken from `pending_deliveries` by the worker,
+    removed once delivered or dead-lettered (same tag as the pending list, so the move is one
+    atomic script)."""
+    return f"{PREFIX}:{{webhooks}}:inflight"
+
+
+def dead_letters(tenant: str) -> str:
+    """Hash job or delivery id -> msgpack `DeadLetter`: work that failed its last try."""
+    return f"{PREFIX}:{{jobs:{_tenant(tenant)}}}:dead"
+
+
+def job_outcomes() -> str:
+    """Hash `<job name>:<outcome>` -> count, written by workers, read by the API's /metrics."""
+    return f"{PREFIX}:{{jobs}}:outcomes"

@@ -1,0 +1,102 @@
+"""Ingest an uploaded export archive: all or nothing, then score.
+
+The API streamed the upload into the upload directory; this job reads it with the connector
+(`service.plugins.host.read_archive`, in a thread: it is file work), and only once the whole
+archive was read and validated does it write anything. Ingestion de-duplicates by event id, so
+a run that is killed after writing and runs again lands its effect once; the file is removed
+at the very end, so a missing file means an earlier run finished.
+
+A payload names a file, and payloads come from Redis: the path must resolve inside the upload
+directory, so whoever can write to the queue cannot make a worker read arbitrary files.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from pathlib import Path
+from typing import Any
+
+import msgspec
+
+from service.jobs.context import JobContext
+from service.jobs.paths import upload_dir
+from service.jobs.queue import ARCHIVE
+from service.jobs.runner import JobSpec, Permanent
+from service.jobs.scoring import rescore_and_notify
+from service.model import AccountRef
+from service.plugins.host import read_archive
+from service.storage import accounts, profiles
+from service.storage.ingest import ingest
+
+__all__ = ["SPEC", "ArchivePayload", "archive_path"]
+
+
+class ArchivePayload(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True):
+    tenant: str
+    platform: str
+    account: str
+    upload: str
+    """File name inside the upload directory (no directories)."""
+
+
+def archive_path(jc: JobContext, upload: str) -> Path:
+    """The upload's path, refusing anything that would leave the upload directory."""
+    root = upload_dir(jc.settings, jc.environ).resolve()
+    path = (root / upload).resolve()
+    if path.parent != root or "/" in upload or upload.startswith("."):
+        raise Permanent(f"upload name {upload!r} is not a file of the upload directory")
+    return path
+
+
+async def ingest_archive(jc: JobContext, p: ArchivePayload) -> dict[str, Any]:
+    path = archive_path(jc, p.upload)
+    if not path.exists():
+        return {"status": "already ingested"}
+    _, imported = await asyncio.to_thread(read_archive, path, p.platform, registry=jc.registry)
+    ref = imported.account
+    if ref.platform != p.platform:
+        raise Permanent(f"the archive is a {ref.platform} archive, not {p.platform}")
+    settings = jc.settings
+    now = jc.clock()
+    result = await ingest(
+        jc.redis,
+        p.tenant,
+        imported.interactions,
+        now=now,
+        config=jc.config,
+        dedup_window_days=settings.dedup_window_days,
+        events_retention_days=settings.events_retention_days,
+    )
+    known = list(imported.profiles)
+    if imported.ego_profile is not None:
+        known.append(imported.ego_profile)
+    await profiles.put(jc.redis, p.tenant, ref, known)
+    await accounts.track(jc.redis, p.tenant, ref, now)
+    score, _ = await rescore_and_notify(jc, p.tenant, AccountRef(ref.platform, ref.account))
+    with contextlib.suppress(FileNotFoundError):
+        path.unlink()
+    return {
+        "account": ref.account,
+        "platform": ref.platform,
+        "accepted": result.accepted,
+        "duplicates": result.duplicates,
+        "stale": result.stale,
+        "score": score,
+        "missing": [m.data for m in imported.missing],
+    }
+
+
+async def _discard(jc: JobContext, p: ArchivePayload) -> None:
+    """A given-up archive is not kept: its reason is in the dead letter."""
+    with contextlib.suppress(FileNotFoundError, Permanent):
+        archive_path(jc, p.upload).unlink()
+
+
+SPEC = JobSpec(
+    name=ARCHIVE,
+    payload=ArchivePayload,
+    run=ingest_archive,
+    subject=lambda p: {"platform": p.platform, "account": p.account, "upload": p.upload},
+    on_dead=_discard,
+)
