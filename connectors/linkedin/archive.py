@@ -32,8 +32,10 @@ __all__ = ["UNKNOWN_EGO", "detect", "read_archive"]
 #: The account id used when nothing in the export names its owner.
 UNKNOWN_EGO = "linkedin-export-owner"
 
-_CONNECTIONS = ("First Name", "Last Name", "URL", "Connected On")
-_MESSAGES = ("CONVERSATION ID", "FROM", "SENDER PROFILE URL", "TO", "DATE", "CONTENT")
+# Only the columns every known export version has: older ones lack URL, SENDER PROFILE URL,
+# RECIPIENT PROFILE URLS and even CONVERSATION ID.
+_CONNECTIONS = ("First Name", "Last Name")
+_MESSAGES = ("FROM", "TO", "DATE", "CONTENT")
 _INVITATIONS = ("From", "To", "Sent At", "Direction")
 _COMMENTS = ("Date", "Link", "Message")
 _REACTIONS = ("Date", "Type", "Link")
@@ -110,7 +112,18 @@ class _Reader:
             ("Comments.csv", _COMMENTS, "comments"),
             ("Reactions.csv", _REACTIONS, "reactions"),
         ):
-            found = self.table(name, columns, f"the account's own {what} unknown")
+            # These only count rows (nothing is imported from them), so a quoting glitch in
+            # LinkedIn's free-text columns is reported instead of refusing the whole export.
+            try:
+                found = self.table(name, columns, f"the account's own {what} unknown")
+            except ArchiveError as exc:
+                self.missing.append(
+                    MissingData(
+                        data=f"{name} (unreadable: {exc})",
+                        effect=f"the account's own {what} are not counted; nothing else changes",
+                    )
+                )
+                continue
             if found is not None and found[1]:
                 self.missing.append(
                     MissingData(

@@ -40,6 +40,8 @@ _DATE_FORMATS = (
     "%Y-%m-%d %H:%M %Z",
     "%m/%d/%y, %I:%M %p",  # Invitations.csv: 1/15/24, 10:23 AM
     "%d %b %Y",  # Connections.csv: 15 Mar 2023
+    "%m/%d/%Y, %I:%M %p",
+    "%a %b %d %H:%M:%S %Z %Y",
 )
 
 
@@ -153,9 +155,10 @@ class Mapper:
             ):
                 self.skipped += 1
                 continue
-            conversation = row["CONVERSATION ID"]
-            if not conversation:
-                raise RowError("a message without CONVERSATION ID", row.line)
+            # Older exports have no CONVERSATION ID: the people in it stand for the thread.
+            conversation = row["CONVERSATION ID"] or "between:" + " | ".join(
+                sorted({row["FROM"], *_split(row["TO"])} - {""})
+            )
             at = parse_date(row["DATE"])
             if at is None:
                 raise RowError(f"unreadable DATE {row['DATE'][:40]!r}", row.line)

@@ -29,6 +29,10 @@ PUBLIC_ADDRESSES = frozenset(
 )
 
 _NAME = r"[A-Za-z0-9_][A-Za-z0-9_.\-]*"
+# An acct as other servers spell it (Pleroma and others allow more than Mastodon does): no
+# white space, no markup, no path; the host a plausible domain name with an optional port.
+_ACCT_NAME = r"[^\s@/<>\"'`]+"
+_ACCT_HOST = r"[A-Za-z0-9](?:[A-Za-z0-9\-.]*[A-Za-z0-9])?(?::[0-9]{1,5})?"
 # https://host/users/name, https://host/@name (and anything below them, e.g. /statuses/1)
 _USERS_PATH = re.compile(rf"^/users/({_NAME})(?:/|$)")
 _AT_PATH = re.compile(rf"^/@({_NAME})(?:/|$)")
@@ -53,7 +57,7 @@ def address_from_acct(acct: str, local_host: str) -> str | None:
     an account of `local_host` (the instance that told us about it)."""
     acct = acct.strip().removeprefix("@")
     name, _, host = acct.partition("@")
-    if not re.fullmatch(_NAME, name) or "@" in host:
+    if not re.fullmatch(_ACCT_NAME, name) or (host and not re.fullmatch(_ACCT_HOST, host)):
         return None
     return f"{name}@{(host or local_host)}".lower()
 

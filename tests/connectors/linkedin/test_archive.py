@@ -199,5 +199,41 @@ def test_connections_without_header_is_an_error(build_export: BuildExport) -> No
 
 def test_file_with_a_wrong_header_is_an_error(build_export: BuildExport) -> None:
     with pytest.raises(ArchiveError, match="expected a header") as info:
-        read(build_export(replace={"Reactions.csv": b"When,What\n2024-01-01,LIKE\n"}))
-    assert (info.value.member, info.value.position) == ("Reactions.csv", "line 1")
+        read(build_export(replace={"messages.csv": b"When,What\n2024-01-01,hello\n"}))
+    assert (info.value.member, info.value.position) == ("messages.csv", "line 1")
+
+
+def test_unreadable_comments_or_reactions_are_reported_not_fatal(
+    build_export: BuildExport,
+) -> None:
+    # nothing is imported from them (they only count), so LinkedIn's quoting glitches in
+    # free text must not refuse the whole export
+    broken = template("Comments") + b'2024-02-10 12:00:00,https://x,"He said "hi"" twice\n'
+    result = read(build_export(replace={"Comments.csv": broken, "Reactions.csv": b"When,What\n"}))
+    missing = [m.data for m in result.missing]
+    assert any(d.startswith("Comments.csv (unreadable:") and "line 2" in d for d in missing)
+    assert any(d.startswith("Reactions.csv (unreadable:") for d in missing)
+    assert len(result.interactions) == 8
+
+
+def test_old_export_without_conversation_ids_or_urls(build_export: BuildExport) -> None:
+    # an older messages.csv layout: no CONVERSATION ID, no profile URLs
+    header = ["FROM", "TO", "DATE", "SUBJECT", "CONTENT", "FOLDER"]
+    rows = [
+        ["Jane Doe", "Morgan Reyes", "2019-03-01 09:00:00 UTC", "", "Coffee?", "INBOX"],
+        ["Morgan Reyes", "Jane Doe", "2019-03-01 10:00:00 UTC", "", "Sure, Friday.", "SENT"],
+        ["Sam Lee", "Morgan Reyes", "2019-04-01 09:00:00 UTC", "", "Hello!", "INBOX"],
+    ]
+    members = default_members()
+    members["messages.csv"] = csv_rows([header, *rows], "\n")
+    old_connections = template("Connections").replace(
+        b"First Name,Last Name,URL,Email Address,Company,Position,Connected On",
+        b"First Name,Last Name,Email Address,Company,Position,Connected On",
+    ) + csv_rows([["Jane", "Doe", "", "Acme", "Engineer", "15 Mar 2018"]])
+    members["Connections.csv"] = old_connections
+    result = read(build_export(members=members))
+    assert [(i.direction, i.counterpart, i.thread_id) for i in result.interactions] == [
+        (Direction.IN, "Jane Doe", "between:Jane Doe | Morgan Reyes"),
+        (Direction.OUT, "Jane Doe", "between:Jane Doe | Morgan Reyes"),
+        (Direction.IN, "Sam Lee", "between:Morgan Reyes | Sam Lee"),
+    ]

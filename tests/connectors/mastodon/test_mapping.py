@@ -110,6 +110,10 @@ def test_addresses_from_acct_and_status_uris() -> None:
     assert address_from_acct("admin", HOST) == f"admin@{HOST}"
     assert address_from_acct("@Bob@Other.Example", HOST) == "bob@other.example"
     assert address_from_acct("not an acct", HOST) is None
+    assert address_from_acct("<html>", HOST) is None
+    assert address_from_acct("bob@not a host", HOST) is None
+    # other servers allow names Mastodon would not: still an account, not an error
+    assert address_from_acct("Jürgen~x@pleroma.example", HOST) == "jürgen~x@pleroma.example"
     assert author_from_status_uri("https://a.example/users/bob/statuses/1") == "bob@a.example"
     assert author_from_status_uri("https://a.example/@bob/113408000000000000") == "bob@a.example"
     assert author_from_status_uri("https://a.example/notes/9xyz") is None
