@@ -85,7 +85,7 @@ async def worker(redis_url: str, settings: Settings) -> AsyncIterator[WorkerHarn
     try:
         yield harness
     finally:
-        for task, stop in harness.tasks:
+        for _, stop in harness.tasks:
             stop.set()
         for task, _ in harness.tasks:
             with contextlib.suppress(asyncio.CancelledError):
