@@ -69,7 +69,7 @@ def _config(config: ConnectorConfig) -> LinkedInConfig:
 
 async def _domain(api: BoundHttp, settings: LinkedInConfig, domain: str) -> list[Row] | None:
     """Every record of one domain, following `paging.links` rel=next; None when LinkedIn has
-    no data for it (a 404)."""
+    no data for it (404) or refuses it (403)."""
     rows: list[Row] = []
     url: str = _PATH
     params: dict[str, str] | None = {"q": "criteria", "domain": domain}
@@ -79,7 +79,9 @@ async def _domain(api: BoundHttp, settings: LinkedInConfig, domain: str) -> list
         try:
             response = await api.get(url, params=params, headers=headers, endpoint=_PATH)
         except PlatformError as exc:
-            if exc.status == 404:
+            # 404: LinkedIn has no (more) data for the domain; 403: the app's consent does not
+            # cover it. Either costs that domain, not the refresh (401, a bad token, does).
+            if exc.status in (403, 404):
                 return rows or None
             raise
         page = decode_json(PLATFORM, response, _SnapshotPage)
@@ -159,7 +161,12 @@ async def fetch(
     for domain in DOMAINS:
         tables[domain] = await _domain(api, settings, domain)
         if tables[domain] is None:
-            missing.append(MissingData(data=f"{domain} snapshot", effect="LinkedIn has no data"))
+            missing.append(
+                MissingData(
+                    data=f"{domain} snapshot",
+                    effect="LinkedIn returned no data for it (none, or not covered by consent)",
+                )
+            )
 
     profile_name: str | None = None
     headline: str | None = None

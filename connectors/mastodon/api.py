@@ -41,6 +41,17 @@ _BUCKET = "api"
 _NOTIFICATION_TYPES = ("mention", "favourite", "reblog", "quote")
 
 
+#: Answers that refuse one endpoint (token scope, instance settings, hidden collections, an
+#: endpoint an older server lacks) rather than the whole refresh.
+_REFUSED = frozenset({401, 403, 404, 410, 422})
+
+
+def _refused(label: str, exc: PlatformError) -> MissingData:
+    return MissingData(
+        data=label, effect=f"the instance refused it (HTTP {exc.status}); left out of this refresh"
+    )
+
+
 def _newer(item_id: str, than: str | None) -> bool:
     """Mastodon ids are decimal strings that grow with time (longer is newer)."""
     if than is None:
@@ -124,9 +135,15 @@ class _Client:
     async def account_address(self, account_id: str) -> str | None:
         """The address of an account known only by id (a reply to someone not mentioned)."""
         if account_id not in self.accounts:
-            account = await self.get(f"/api/v1/accounts/{account_id}", Account)
-            address = address_from_acct(account.acct, self.local_host)
-            self.accounts[account_id] = address or ""
+            try:
+                account = await self.get(f"/api/v1/accounts/{account_id}", Account)
+            except PlatformError as exc:
+                if exc.status not in _REFUSED:
+                    raise
+                self.accounts[account_id] = ""  # suspended or gone: the reply is unattributed
+            else:
+                address = address_from_acct(account.acct, self.local_host)
+                self.accounts[account_id] = address or ""
         return self.accounts[account_id] or None
 
 
@@ -167,15 +184,21 @@ async def fetch(
     missing: list[MissingData] = []
     own_token = False
     if settings.token:
-        me = await client.get("/api/v1/accounts/verify_credentials", Account)
-        own_token = address_from_acct(me.acct, local_host) == ego
-        if not own_token:
-            missing.append(
-                MissingData(
-                    data="notifications and direct messages",
-                    effect="the token belongs to another account: only public activity is read",
+        try:
+            me = await client.get("/api/v1/accounts/verify_credentials", Account)
+        except PlatformError as exc:
+            if exc.status not in _REFUSED:
+                raise
+            missing.append(_refused("notifications and direct messages", exc))
+        else:
+            own_token = address_from_acct(me.acct, local_host) == ego
+            if not own_token:
+                missing.append(
+                    MissingData(
+                        data="notifications and direct messages",
+                        effect="the token belongs to another account: only public activity is read",
+                    )
                 )
-            )
     else:
         missing.append(
             MissingData(
@@ -197,81 +220,110 @@ async def fetch(
         missing=missing,
     )
 
-    # The network: profiles only (structural facts; counts are on the ego's profile).
-    for relation in ("followers", "following"):
-        async for accounts in client.pages(
-            f"/api/v1/accounts/{view.ego_id}/{relation}",
-            list[Account],
-            {"limit": 80},
-            None,
-            lambda a: a.id,
-        ):
-            yield FetchPage(profiles=_profiles(view, accounts), cursor=_encode_cursor(cursor))
+    def network(relation: str) -> AsyncIterator[FetchPage]:
+        """Followers or following: profiles only (structural facts; counts are on the ego's
+        profile)."""
 
-    newest: dict[str, str] = {}
-
-    async for statuses in client.pages(
-        f"/api/v1/accounts/{view.ego_id}/statuses",
-        list[Status],
-        {"limit": size},
-        cursor.get("statuses"),
-        lambda s: s.id,
-    ):
-        events: list[Interaction] = []
-        for status in statuses:
-            newest.setdefault("statuses", status.id)
-            resolve: dict[str, str] = {}
-            target = status.in_reply_to_account_id
-            if (
-                target is not None
-                and target != view.ego_id
-                and all(m.id != target for m in status.mentions)
-                and (address := await client.account_address(target)) is not None
+        async def stream() -> AsyncIterator[FetchPage]:
+            async for accounts in client.pages(
+                f"/api/v1/accounts/{view.ego_id}/{relation}",
+                list[Account],
+                {"limit": 80},
+                None,
+                lambda a: a.id,
             ):
-                resolve[target] = address
-            events += view.own_status(status, resolve)
-        yield FetchPage(interactions=events, cursor=_encode_cursor(cursor))
-    if "statuses" in newest:
-        cursor["statuses"] = newest["statuses"]
+                yield FetchPage(profiles=_profiles(view, accounts), cursor=_encode_cursor(cursor))
 
-    if own_token:
-        async for notifications in client.pages(
+        return stream()
+
+    async def statuses() -> AsyncIterator[FetchPage]:
+        newest: str | None = None
+        async for page in client.pages(
+            f"/api/v1/accounts/{view.ego_id}/statuses",
+            list[Status],
+            {"limit": size},
+            cursor.get("statuses"),
+            lambda s: s.id,
+        ):
+            events: list[Interaction] = []
+            for status in page:
+                newest = newest or status.id
+                resolve: dict[str, str] = {}
+                target = status.in_reply_to_account_id
+                if (
+                    target is not None
+                    and target != view.ego_id
+                    and all(m.id != target for m in status.mentions)
+                    and (address := await client.account_address(target)) is not None
+                ):
+                    resolve[target] = address
+                events += view.own_status(status, resolve)
+            yield FetchPage(interactions=events, cursor=_encode_cursor(cursor))
+        if newest is not None:  # read to the end (or to the cursor): advance this stream
+            cursor["statuses"] = newest
+
+    async def notifications() -> AsyncIterator[FetchPage]:
+        newest: str | None = None
+        async for page in client.pages(
             "/api/v1/notifications",
             list[Notification],
             {"limit": 80, "types[]": list(_NOTIFICATION_TYPES)},
             cursor.get("notifications"),
             lambda n: n.id,
         ):
-            events = []
-            for item in notifications:
-                newest.setdefault("notifications", item.id)
+            events: list[Interaction] = []
+            for item in page:
+                newest = newest or item.id
                 events += view.notification(item)
             yield FetchPage(
                 interactions=events,
-                profiles=_profiles(view, [n.account for n in notifications]),
+                profiles=_profiles(view, [n.account for n in page]),
                 cursor=_encode_cursor(cursor),
             )
-        if "notifications" in newest:
-            cursor["notifications"] = newest["notifications"]
+        if newest is not None:
+            cursor["notifications"] = newest
 
-        async for conversations in client.pages(
+    async def conversations() -> AsyncIterator[FetchPage]:
+        newest: str | None = None
+        async for page in client.pages(
             "/api/v1/conversations",
             list[Conversation],
             {"limit": size},
             cursor.get("conversations"),
             lambda c: c.last_status.id if c.last_status else "0",
         ):
-            events = []
-            for conversation in conversations:
+            events: list[Interaction] = []
+            for conversation in page:
                 if conversation.last_status is not None:
-                    newest.setdefault("conversations", conversation.last_status.id)
+                    newest = newest or conversation.last_status.id
                 events += view.conversation(conversation)
             yield FetchPage(
                 interactions=events,
-                profiles=_profiles(view, [a for c in conversations for a in c.accounts]),
+                profiles=_profiles(view, [a for c in page for a in c.accounts]),
                 cursor=_encode_cursor(cursor),
             )
-        if "conversations" in newest:
-            cursor["conversations"] = newest["conversations"]
+        if newest is not None:
+            cursor["conversations"] = newest
+
+    streams: list[tuple[str, AsyncIterator[FetchPage]]] = [
+        ("followers list", network("followers")),
+        ("following list", network("following")),
+        ("the account's own statuses", statuses()),
+    ]
+    if own_token:
+        streams += [
+            ("notifications (replies, mentions, favourites, boosts received)", notifications()),
+            ("direct conversations", conversations()),
+        ]
+    for label, stream in streams:
+        # An endpoint the instance or the token refuses (or that a replay server did not
+        # record) costs that stream, not the refresh: it is reported, and its cursor stays.
+        try:
+            async for page in stream:
+                yield page
+        except PlatformError as exc:
+            if exc.status not in _REFUSED:
+                raise
+            yield FetchPage(missing=[_refused(label, exc)], cursor=_encode_cursor(cursor))
 
     yield FetchPage(cursor=_encode_cursor(cursor))

@@ -311,3 +311,42 @@ def test_fetch_over_a_real_loopback_http_server() -> None:
         thread.join()
     assert len(events(pages)) == 10
     assert json.loads(pages[-1].cursor or "{}")["notifications"] == "20"
+
+
+def test_a_refused_endpoint_costs_its_stream_not_the_refresh() -> None:
+    replay = scenario()
+    # hand-made refusals in Mastodon's error shape
+    replay.add_json(
+        f"{BASE}/api/v1/notifications",
+        {"error": "This action is outside the authorized scopes"},
+        status=403,
+    )
+    replay.add_json(
+        f"{BASE}/api/v1/accounts/{EGO_ID}/followers", {"error": "Record not found"}, status=404
+    )
+    pages = run(replay)
+    missing = {m.data: m.effect for p in pages for m in p.missing}
+    assert "HTTP 403" in missing["notifications (replies, mentions, favourites, boosts received)"]
+    assert "HTTP 404" in missing["followers list"]
+    kinds = events(pages)
+    assert (Kind.REPLY, Direction.OUT, ADMIN) in kinds  # own statuses still read
+    assert (Kind.MESSAGE, Direction.IN, TEST2) in kinds  # and the conversations after it
+    assert not [k for k in kinds if k[0] is Kind.LIKE]
+    cursor = json.loads(pages[-1].cursor or "{}")
+    assert "notifications" not in cursor  # the next refresh reads them again
+    assert set(cursor) == {"statuses", "conversations"}
+
+
+def test_a_refused_token_falls_back_to_public_activity() -> None:
+    replay = scenario()
+    replay.add_json(
+        f"{BASE}/api/v1/accounts/verify_credentials",
+        {"error": "The access token is invalid"},
+        status=401,
+    )
+    pages = run(replay)
+    assert all(d is Direction.OUT for _, d, _ in events(pages))
+    effects = [
+        m.effect for p in pages for m in p.missing if m.data == "notifications and direct messages"
+    ]
+    assert effects == ["the instance refused it (HTTP 401); left out of this refresh"]
