@@ -15,80 +15,35 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from collections.abc import AsyncIterator
+from typing import Any
 
 import msgspec
 
 from connectors.twitter import api_schema as api
 from connectors.twitter.api_mapping import dm_interactions, tweet_facts, user_profile
 from connectors.twitter.config import DEFAULT_BASE_URL, TwitterConfig
+from connectors.twitter.engagement import engagement
 from connectors.twitter.mapping import PLATFORM, tweet_interactions
+from connectors.twitter.session import (
+    DM_FIELDS,
+    EXPANSIONS,
+    TWEET_FIELDS,
+    USER_FIELDS,
+    FetchState,
+    OwnTweet,
+    denied,
+    request_pages,
+)
 from service.errors import InputError, PlatformError
 from service.model import Interaction, MissingData, Profile
 from service.plugins.connector import ConnectorConfig, FetchPage
-from service.plugins.http import BoundHttp, PlatformHttp, paginate
+from service.plugins.http import BoundHttp, PlatformHttp
 
 __all__ = ["EXPANSIONS", "TWEET_FIELDS", "USER_FIELDS", "fetch"]
 
-#: Asked for on every tweet: who it replies to, what it references, when, in which thread.
-TWEET_FIELDS = (
-    "conversation_id,in_reply_to_user_id,referenced_tweets,public_metrics,created_at,"
-    "author_id,entities"
-)
-#: Authors of the tweets, of the tweets they reference, and of the accounts they address.
-EXPANSIONS = (
-    "author_id,referenced_tweets.id.author_id,in_reply_to_user_id,entities.mentions.username"
-)
-#: What the authenticity rules read. (v2 has no `default_profile_image` field, and asking for
-#: an unknown field is a 400: a default avatar is recognised from `profile_image_url`.)
-USER_FIELDS = "created_at,public_metrics,description,profile_image_url,url,username,name"
-DM_FIELDS = "id,text,event_type,dm_conversation_id,created_at,sender_id,participant_ids"
-
 _HANDLE = re.compile(r"^@?(\w{1,50})$")
 _ID = re.compile(r"^\d{1,25}$")
-
-P = TypeVar("P")
-
-
-@dataclass
-class _State:
-    """What one fetch has learned so far."""
-
-    ego: str
-    since: str | None
-    newest: int = 0
-    unresolved: Counter[str] = field(default_factory=Counter)
-    missing: list[MissingData] = field(default_factory=list)
-    seen_events: set[str] = field(default_factory=set)
-
-    def see_id(self, object_id: str) -> None:
-        if object_id.isdigit():
-            self.newest = max(self.newest, int(object_id))
-
-    def new_events(self, events: list[Interaction]) -> list[Interaction]:
-        """Each event once per fetch (a tweet can be in the own timeline and in mentions)."""
-        fresh = [e for e in events if e.event_id not in self.seen_events]
-        self.seen_events.update(e.event_id for e in fresh)
-        return fresh
-
-    @property
-    def cursor(self) -> str | None:
-        return str(self.newest) if self.newest else self.since
-
-
-#: Answers that mean "this token or access tier may not read this endpoint" once the account
-#: itself was found: that part is reported missing, the refresh goes on with the rest.
-_DENIED = frozenset({401, 403, 404})
-
-
-def _denied(state: _State, exc: PlatformError, data: str, effect: str) -> bool:
-    """Record a refused endpoint as missing data; False when `exc` is a real failure."""
-    if exc.status not in _DENIED:
-        return False
-    state.missing.append(MissingData(data=data, effect=f"{effect} (the API answered: {exc})"))
-    return True
 
 
 def _twitter_config(config: ConnectorConfig) -> TwitterConfig:
@@ -133,29 +88,8 @@ async def _lookup(http: BoundHttp, handle: str) -> api.User:
     return answer.data
 
 
-def _pages(
-    http: BoundHttp,
-    path: str,
-    type_: type[P],
-    *,
-    endpoint: str,
-    params: dict[str, Any],
-    next_token: Callable[[P], str | None],
-    max_pages: int,
-) -> AsyncIterator[tuple[P, str | None]]:
-    async def one(token: str | None) -> tuple[P, str | None]:
-        query = dict(params)
-        if token is not None:
-            query["pagination_token"] = token
-        page = await http.get_json(path, type_, endpoint=endpoint, params=query)
-        return page, next_token(page)
-
-    fetch_page: Callable[[str | None], Awaitable[tuple[P, str | None]]] = one
-    return paginate(fetch_page, max_pages=max_pages)
-
-
 def _tweet_page_events(
-    state: _State, page: api.TweetsPage, *, own: bool
+    state: FetchState, page: api.TweetsPage, *, own: bool
 ) -> tuple[list[Interaction], list[Profile]]:
     referenced = {t.id: t for t in page.includes.tweets}
     ids_by_handle = {u.username.lower(): u.id for u in page.includes.users if u.username}
@@ -172,12 +106,14 @@ def _tweet_page_events(
             state.unresolved[facts] += 1
             continue
         events.extend(tweet_interactions(state.ego, facts))
+        if facts.author == state.ego and facts.repost_of is None and tweet.public_metrics:
+            state.own_tweets.append(OwnTweet(tweet.id, facts.at, tweet.public_metrics))
     profiles = [user_profile(u) for u in page.includes.users if u.id != state.ego]
     return state.new_events(events), profiles
 
 
 async def _tweets(
-    http: BoundHttp, state: _State, config: TwitterConfig, *, own: bool
+    http: BoundHttp, state: FetchState, config: TwitterConfig, *, own: bool
 ) -> AsyncIterator[FetchPage]:
     name = "tweets" if own else "mentions"
     params: dict[str, Any] = {
@@ -188,7 +124,7 @@ async def _tweets(
     }
     if state.since is not None:
         params["since_id"] = state.since
-    pages = _pages(
+    pages = request_pages(
         http,
         f"/2/users/{state.ego}/{name}",
         api.TweetsPage,
@@ -205,7 +141,7 @@ async def _tweets(
             yield FetchPage(interactions=events, profiles=profiles, cursor=state.since)
     except PlatformError as exc:
         what = "tweets the account sent" if own else "replies and mentions it received"
-        if not _denied(state, exc, name, f"{what} could not be read: not counted"):
+        if not denied(state, exc, name, f"{what} could not be read: not counted"):
             raise
         return
     if unread is not None:
@@ -219,7 +155,7 @@ async def _tweets(
 
 
 async def _messages(
-    http: BoundHttp, state: _State, config: TwitterConfig
+    http: BoundHttp, state: FetchState, config: TwitterConfig
 ) -> AsyncIterator[FetchPage]:
     """Direct messages of the last 30 days (all X keeps there); a token without `dm.read`
     gets a 403, reported as missing data rather than failing the refresh."""
@@ -228,7 +164,7 @@ async def _messages(
             MissingData(data="direct messages", effect="not requested (messages = false)")
         )
         return
-    pages = _pages(
+    pages = request_pages(
         http,
         "/2/dm_events",
         api.DmPage,
@@ -258,7 +194,7 @@ async def _messages(
             "this token may not read direct messages (it needs a user-context token with "
             "dm.read): the strongest two-way signal is missing"
         )
-        if not _denied(state, exc, "direct messages", effect):
+        if not denied(state, exc, "direct messages", effect):
             raise
         return
     participants: dict[str, set[str]] = {}
@@ -282,11 +218,11 @@ async def _messages(
 
 
 async def _users(
-    http: BoundHttp, state: _State, config: TwitterConfig, which: str
+    http: BoundHttp, state: FetchState, config: TwitterConfig, which: str
 ) -> AsyncIterator[tuple[FetchPage, int, bool]]:
     """Follower or following profiles, page by page, with the running count and whether
     the list was read to its end (only then is the count the real one)."""
-    pages = _pages(
+    pages = request_pages(
         http,
         f"/2/users/{state.ego}/{which}",
         api.UsersPage,
@@ -303,7 +239,7 @@ async def _users(
             yield FetchPage(profiles=profiles, cursor=state.cursor), count, following is None
     except PlatformError as exc:
         effect = f"{which} list not read: its count and profiles are unknown"
-        if not _denied(state, exc, which, effect):
+        if not denied(state, exc, which, effect):
             raise
 
 
@@ -330,7 +266,7 @@ async def fetch(
     settings = _twitter_config(config)
     bound = http.bind(PLATFORM, settings)
     user = await _lookup(bound, handle)
-    state = _State(ego=user.id, since=since)
+    state = FetchState(ego=user.id, since=since)
     ego_profile = user_profile(user)
     yield FetchPage(profiles=[ego_profile], cursor=state.since)
 
@@ -340,13 +276,16 @@ async def fetch(
         yield page
     async for page in _messages(bound, state, settings):
         yield page
+    async for page in engagement(bound, state, settings):
+        yield page
     missing = state.missing + _unresolved_report(state.unresolved)
     reported = len(state.missing)
     missing.append(
         MissingData(
             data="likes",
-            effect="the API lists who liked a tweet only for a few recent tweets: likes are "
-            "not counted",
+            effect=f"only the likes, reposts and quotes of the {settings.engagement_tweets} "
+            "most recent tweets are read (one request each), dated at the tweet; likes the "
+            "account gave are not in the API",
         )
     )
     yield FetchPage(cursor=state.cursor, missing=missing)

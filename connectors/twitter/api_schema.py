@@ -18,6 +18,7 @@ __all__ = [
     "Meta",
     "PublicMetrics",
     "Tweet",
+    "TweetMetrics",
     "TweetsPage",
     "User",
     "UserResponse",
@@ -57,6 +58,13 @@ class Entities(msgspec.Struct):
     mentions: list[Mention] = msgspec.field(default_factory=list)
 
 
+class TweetMetrics(msgspec.Struct):
+    like_count: int | None = None
+    retweet_count: int | None = None
+    quote_count: int | None = None
+    reply_count: int | None = None
+
+
 class Tweet(msgspec.Struct):
     id: str
     text: str = ""
@@ -66,6 +74,7 @@ class Tweet(msgspec.Struct):
     in_reply_to_user_id: str | None = None
     referenced_tweets: list[ReferencedTweet] = msgspec.field(default_factory=list)
     entities: Entities | None = None
+    public_metrics: TweetMetrics | None = None
 
 
 class Includes(msgspec.Struct):

@@ -23,3 +23,5 @@ class TwitterConfig(ConnectorConfig, kw_only=True, frozen=True, forbid_unknown_f
     """Pages per endpoint per refresh (X pages hold up to 100 tweets or 1000 users)."""
     messages: bool = True
     """Ask for direct messages (`/2/dm_events`); a token without DM access reports them missing."""
+    engagement_tweets: Annotated[int, msgspec.Meta(ge=0, le=100)] = 10
+    """Recent own tweets whose likers, reposters and quoters are read (0: none)."""

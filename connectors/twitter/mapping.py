@@ -28,6 +28,7 @@ __all__ = [
     "TweetFacts",
     "message_interactions",
     "reaction_interaction",
+    "received_interaction",
     "tweet_acts",
     "tweet_interactions",
     "veto_interaction",
@@ -176,6 +177,25 @@ def reaction_interaction(
         at=at,
         event_id=event_id,
         thread_id=thread_id,
+    )
+
+
+def received_interaction(
+    ego: str, *, tweet_id: str, counterpart: str, kind: Kind, at: datetime
+) -> Interaction | None:
+    """`counterpart` liked or reposted the ego's tweet `tweet_id` (the API names who, not
+    when: `at` is the tweet's own time). Id `<tweet id>:<kind>:<account>`: one per person."""
+    if counterpart == ego:
+        return None
+    return Interaction(
+        platform=PLATFORM,
+        ego=ego,
+        counterpart=counterpart,
+        direction=Direction.IN,
+        kind=kind,
+        at=at,
+        event_id=f"{tweet_id}:{kind.value}:{counterpart}",
+        thread_id=tweet_id,
     )
 
 

@@ -88,8 +88,10 @@ def real(*names: str) -> list[Path]:
 def full_replay(*extra: Path) -> Replay:
     return Replay(
         *real("user", "users_tweets", "users_mentions", "users_followers", "users_following"),
+        *real("liking_users", "retweeters"),
         REAL / "test_manage_and_lookup_direct_messages.json",
         HANDMADE_API / "tweets_page2_with_fields.json",
+        HANDMADE_API / "quote_tweets_with_fields.json",
         HANDMADE_API / "mentions_page2_with_fields.json",
         HANDMADE_API / "followers_page2_last.json",
         *extra,

@@ -77,10 +77,16 @@ def missing(pages: list[FetchPage]) -> dict[str, str]:
     return {m.data: m.effect for page in pages for m in page.missing}
 
 
+#: Events of `full_replay()`: 7 from the timelines, 1 quote received (hand-made), 43 likes and
+#: 38 reposts received (the real liking_users / retweeted_by recordings).
+ALL_EVENTS = 7 + 1 + 43 + 38
+
+
 def test_real_recordings_and_later_pages_map_to_directed_events() -> None:
     pages = run(full_replay())
 
-    assert summary(pages) == {
+    timelines = {s for s in summary(pages) if ":like:" not in s[0] and ":repost:" not in s[0]}
+    assert timelines == {
         # own timeline, page two (hand-made, with tweet.fields and expansions)
         ("1565000000000000001", ALICE, "out", "reply"),
         ("1565000000000000002", BOB, "out", "repost"),
@@ -90,6 +96,8 @@ def test_real_recordings_and_later_pages_map_to_directed_events() -> None:
         ("1578500000000000001", ALICE, "in", "reply"),
         (f"1578500000000000002:{EGO}", ERIN, "in", "mention"),
         ("1578500000000000003", CAROL, "in", "quote"),
+        # quote_tweets of the ego's reply (hand-made, with fields)
+        ("1565100000000000001", ERIN, "in", "quote"),
     }
     by_id = events(pages)
     reply = by_id["1565000000000000001"]
@@ -97,6 +105,16 @@ def test_real_recordings_and_later_pages_map_to_directed_events() -> None:
     assert reply.thread_id == "1564999999999999999"
     assert reply.at == datetime(2022, 8, 31, 17, 0, tzinfo=UTC)
     assert all(e.ego == EGO and e.platform == "twitter" for e in by_id.values())
+    assert len(by_id) == ALL_EVENTS
+
+    # Likes and reposts received, from the real recordings, dated at the liked tweet.
+    likes = [e for e in by_id.values() if e.kind.value == "like"]
+    reposts = [e for e in by_id.values() if e.kind.value == "repost" and e.direction.value == "in"]
+    assert (len(likes), len(reposts)) == (43, 38)
+    like = by_id["1293593516040269825:like:77984765"]  # @DanLimmert, a real liker
+    assert (like.direction.value, like.counterpart) == ("in", "77984765")
+    assert like.at == datetime(2020, 8, 12, 17, 1, 42, tzinfo=UTC)
+    assert "1415348607813832708:repost:118589107" in by_id  # @d_pati, a real reposter
 
     # The cursor is the newest id seen: the real mentions page's newest_id.
     assert pages[-1].cursor == "1578516295611748353"
@@ -111,6 +129,7 @@ def test_real_recordings_and_later_pages_map_to_directed_events() -> None:
     assert (ego.followers_count, ego.following_count) == (102, 35)
     assert found["1376998163739987969"].handle == "Zamari97491661"  # a real follower
     assert found["738118487122419712"].handle == "TwitterAsians"  # a real followee
+    assert found["77984765"].handle == "DanLimmert"  # a real liker: the engaged audience
     dave = found[DAVE]
     assert dave.default_avatar is True
     assert dave.bio == ""
@@ -136,6 +155,10 @@ def test_requests_ask_for_fields_paginate_and_keep_the_token_out_of_urls() -> No
         f"/2/users/{EGO}/mentions",
         f"/2/users/{EGO}/mentions",
         "/2/dm_events",
+        # the most recent own tweets whose public_metrics say someone engaged
+        "/2/tweets/1565000000000000001/quote_tweets",
+        "/2/tweets/1415348607813832708/retweeted_by",
+        "/2/tweets/1293593516040269825/liking_users",
         f"/2/users/{EGO}/following",
         f"/2/users/{EGO}/followers",
         f"/2/users/{EGO}/followers",
@@ -201,7 +224,7 @@ def test_a_token_without_dm_access_reports_messages_missing() -> None:
     pages = run(full_replay(HANDMADE_API / "dm_events_403.json"))
     lacking = missing(pages)
     assert "HTTP 403" in lacking["direct messages"]
-    assert len(summary(pages)) == 7  # everything else still came in
+    assert len(summary(pages)) == ALL_EVENTS  # everything else still came in
     assert pages[-1].cursor == "1578516295611748353"
 
 
@@ -222,7 +245,7 @@ def test_429_raises_rate_limited_with_the_reset_time_after_the_cursor_page() -> 
     # Interactions were all read before the follower list: the cursor page was delivered,
     # so a deferred retry resumes from the new cursor.
     assert pages[-1].cursor == "1578516295611748353"
-    assert len(summary(pages)) == 7
+    assert len(summary(pages)) == ALL_EVENTS
 
 
 def test_max_pages_reports_older_pages_and_leaves_counts_unknown() -> None:
@@ -314,7 +337,7 @@ def test_a_tier_without_follower_access_reports_the_lists_missing() -> None:
     lacking = missing(pages)
     assert "HTTP 403" in lacking["followers"]
     assert "HTTP 403" in lacking["following"]
-    assert len(summary(pages)) == 7
+    assert len(summary(pages)) == ALL_EVENTS
     assert profiles(pages)[EGO].followers_count is None
 
 
@@ -328,3 +351,24 @@ def test_a_server_error_on_a_section_is_still_an_error() -> None:
 
     with pytest.raises(PlatformError, match="HTTP 503"):
         run(failing)
+
+
+def test_engagement_reads_can_be_switched_off() -> None:
+    replay = full_replay()
+    config = TwitterConfig(base_url=BASE, token=TOKEN, engagement_tweets=0)
+    pages = run(replay, config=config)
+    assert not [p for p in replay.paths() if p.startswith("/2/tweets/")]
+    assert len(summary(pages)) == 7
+
+
+def test_a_refused_engagement_endpoint_is_reported_and_not_asked_again() -> None:
+    replay = full_replay()
+
+    def no_likers(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/liking_users"):
+            return httpx.Response(403, json={"title": "Forbidden", "status": 403})  # hand-made
+        return replay(request)
+
+    pages = run(no_likers)
+    assert "HTTP 403" in missing(pages)["likes received"]
+    assert len(summary(pages)) == ALL_EVENTS - 43
