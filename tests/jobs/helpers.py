@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import time
+import zipfile
 from collections.abc import Callable
+from pathlib import Path
 
 import httpx
 
@@ -49,3 +51,17 @@ def rate_limited_followers(reset_in: float = 3600.0) -> tuple[Handler, float]:
         return inner(request)
 
     return handler, float(reset)
+
+
+ARCHIVE_DIR = Path(__file__).resolve().parents[1] / "fixtures" / "twitter" / "handmade" / "archive"
+ARCHIVE_EGO = "322603863"
+
+
+def zip_archive(target: Path, source: Path = ARCHIVE_DIR) -> Path:
+    """`source` (an export folder) zipped to `target`, as a user would upload it."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(target, "w") as archive:
+        for path in sorted(source.rglob("*")):
+            if path.is_file():
+                archive.write(path, path.relative_to(source).as_posix())
+    return target

@@ -14,7 +14,14 @@ from service.jobs.worker import WorkerOptions
 from service.model import AccountRef
 from service.storage import accounts, keys, scores
 from tests.jobs.conftest import WorkerHarness, finished, wait_for
-from tests.jobs.helpers import EGO, HANDLE, TWITTER_ENV, rate_limited_followers, replay, twitter_registry
+from tests.jobs.helpers import (
+    EGO,
+    HANDLE,
+    TWITTER_ENV,
+    rate_limited_followers,
+    replay,
+    twitter_registry,
+)
 
 pytestmark = pytest.mark.anyio
 
