@@ -52,6 +52,7 @@ T = TypeVar("T")
 
 _DATA_FILE = re.compile(r"^(?P<type>[a-z][a-z0-9-]*?)(?:-part(?P<part>\d+))?\.js$")
 _YTD_MARKER = b"window.YTD."
+_MANIFEST_MARKER = b"window.__THAR_CONFIG"
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 # What each missing file costs the score (the `effect` of its MissingData).
@@ -91,18 +92,16 @@ def _data_members(source: ArchiveSource) -> dict[str, list[str]]:
 
 
 def detect_archive(source: ArchiveSource) -> bool:
-    """An X export has a `manifest.js`, or `.js` data files that start `window.YTD.`."""
+    """An X export has a `manifest.js` (`window.__THAR_CONFIG = ...`), or `.js` data files
+    that start `window.YTD.`. Only the first member of each kind is looked at."""
     members = _data_members(source)
-    if "manifest" in members:
-        return True
-    for names in members.values():
-        for name in names[:1]:
-            try:
-                head = source.read_bytes(name)[:64]
-            except ArchiveError:
-                continue
-            if _YTD_MARKER in head:
-                return True
+    for kind, names in sorted(members.items(), key=lambda item: item[0] != "manifest"):
+        try:
+            head = source.read_bytes(names[0])[:256]
+        except ArchiveError:
+            continue
+        if _YTD_MARKER in head or (kind == "manifest" and _MANIFEST_MARKER in head):
+            return True
     return False
 
 

@@ -257,7 +257,12 @@ def test_detection_by_manifest_or_ytd_data_files(tmp_path: Path) -> None:
         assert detect_archive(source)
     with ArchiveSource(build(tmp_path / "b", files_of(REAL_OLD), as_zip=False)) as source:
         assert detect_archive(source)  # no manifest: `window.YTD.` in the data files
-    other = {"outbox.json": "{}", "likes.json": "{}", "data/readme.js": "console.log(1)"}
+    other = {
+        "outbox.json": "{}",
+        "likes.json": "{}",
+        "data/readme.js": "console.log(1)",
+        "manifest.js": '{"name": "some web app"}',  # a manifest of something else
+    }
     with ArchiveSource(build(tmp_path / "c", other, as_zip=True)) as source:
         assert not detect_archive(source)
 
