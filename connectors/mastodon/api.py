@@ -147,6 +147,25 @@ class _Client:
         return self.accounts[account_id] or None
 
 
+async def _lookup(client: _Client, acct: str) -> Account:
+    """The account called `acct`. `/api/v1/accounts/lookup` exists since Mastodon 3.4; older
+    servers (and some forks) answer 404, so an exact match from account search is the
+    fallback before concluding that the account does not exist."""
+    try:
+        return await client.get("/api/v1/accounts/lookup", Account, params={"acct": acct})
+    except PlatformError as exc:
+        if exc.status != 404:
+            raise
+        found = await client.get(
+            "/api/v1/accounts/search", list[Account], params={"q": acct, "limit": 5}
+        )
+        wanted = address_from_acct(acct, client.local_host)
+        for candidate in found:
+            if address_from_acct(candidate.acct, client.local_host) == wanted:
+                return candidate
+        raise PlatformError(PLATFORM, f"no account {acct!r} on this instance", status=404) from None
+
+
 def _profiles(view: EgoView, accounts: list[Account]) -> list[Profile]:
     return [p for p in (view.profile(a) for a in accounts) if p is not None]
 
@@ -166,9 +185,7 @@ async def fetch(
     client = _Client(http.bind(PLATFORM, settings), settings, local_host)
     size = settings.page_size
 
-    ego_account = await client.get(
-        "/api/v1/accounts/lookup", Account, params={"acct": account.strip().removeprefix("@")}
-    )
+    ego_account = await _lookup(client, account.strip().removeprefix("@"))
     # Bare `acct`s are accounts of the instance: name them by the instance's own domain (its
     # profile URLs), not by the URL we reach it at (an alias, a proxy, a replay server), so
     # ids agree with the archive's actor URIs.

@@ -211,13 +211,29 @@ def test_unknown_account_is_a_platform_error_without_the_token() -> None:
             "/api/v1/accounts/lookup",
             "acct=kljadklajsdkljlkjlkjlkjasdasd",
         )
-    )
+    )  # the recorded 404 {"error": "Record not found"}
+    replay.add_json(f"{BASE}/api/v1/accounts/search?q=kljadklajsdkljlkjlkjlkjasdasd", [])
     with pytest.raises(PlatformError) as info:
         run(replay, account="kljadklajsdkljlkjlkjlkjasdasd")
     assert info.value.status == 404
-    assert "Record not found" in str(info.value)
+    assert "no account 'kljadklajsdkljlkjlkjlkjasdasd'" in str(info.value)
     assert TOKEN not in str(info.value)
     assert TOKEN not in (info.value.url or "")
+    # the recorded 404 was really asked first
+    assert replay.paths()[0] == "/api/v1/accounts/lookup?acct=kljadklajsdkljlkjlkjlkjasdasd"
+
+
+def test_server_without_lookup_finds_the_account_by_search() -> None:
+    replay = scenario()
+    replay.add_json(
+        f"{BASE}/api/v1/accounts/lookup?acct=mastodonpy_test", {"error": "Not found"}, status=404
+    )
+    ego = recorded(
+        "test_account_lookup.yaml", "GET", "/api/v1/accounts/lookup", "acct=mastodonpy_test"
+    ).json()
+    replay.add_json(f"{BASE}/api/v1/accounts/search?q=mastodonpy_test", [ego])
+    pages = run(replay)
+    assert len(events(pages)) == 10
 
 
 def test_rate_limit_with_iso_reset_raises_rate_limited() -> None:
