@@ -1,9 +1,10 @@
-"""The X API v2 client: one account's tweets, mentions, direct messages and follow lists.
+"""The X API v2 client: one account's tweets, mentions, direct messages, the engagement its
+recent tweets received (engagement.py), and its follow lists.
 
 Order matters under X's small rate limits (followers: 15 requests per 15 minutes): the
-interactions come first (own tweets, mentions, direct messages), then the follow lists, which
-only give counts and profiles. A rate limit anywhere raises `RateLimited` from the shared HTTP
-layer, so the job is deferred, never spun.
+interactions come first (own tweets, mentions, direct messages, likes/reposts/quotes
+received), then the follow lists, which only give counts and profiles. A rate limit anywhere
+raises `RateLimited` from the shared HTTP layer, so the job is deferred, never spun.
 
 Cursor: the newest tweet or message id seen, sent back as `since_id` (and used to skip older
 direct messages, whose endpoint has no `since_id`). Pages before the interactions are complete
