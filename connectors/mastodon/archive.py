@@ -103,7 +103,8 @@ class _Reader:
         self.followers_uri = ""
         self.unresolved_recipients = 0
         self.unresolved_boosts = 0
-        # conversation -> the ego's first post in it; replied-to status -> (author, kind, thread)
+        # conversation -> the ego's first post in it; answered status URI -> (its author, the
+        # kind it would be, the conversation, when the ego answered it)
         self.joined: dict[str, datetime] = {}
         self.answered: dict[str, tuple[str, Kind, str, datetime]] = {}
 
@@ -326,8 +327,7 @@ class _Reader:
         """The author of the status this post answers (None when unknown), remembered so
         `infer_inbound` can tell whether that status reached the ego first."""
         author = self.replied_author(in_reply_to, mentions)
-        if isinstance(in_reply_to, str) and author not in (None, self.ego) and thread_id:
-            assert author is not None
+        if isinstance(in_reply_to, str) and author is not None and author != self.ego and thread_id:
             self.answered.setdefault(in_reply_to, (author, kind, thread_id, answered_at))
         return author
 
