@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from connectors.mastodon.addresses import address_from_acct
@@ -29,7 +29,7 @@ from connectors.mastodon.schema import Account, Conversation, Notification, Stat
 from connectors.mastodon.text import plain_text, text_len
 from service.model import Direction, Interaction, Kind, Profile
 
-__all__ = ["DEFAULT_AVATAR_MARK", "PLATFORM", "EgoView"]
+__all__ = ["DEFAULT_AVATAR_MARK", "PLATFORM", "EgoView", "parse_time", "quoted_account"]
 
 PLATFORM = "mastodon"
 #: Mastodon serves this file for accounts that never uploaded an avatar.
@@ -59,7 +59,7 @@ class EgoView:
             followers_count=_count(account.followers_count),
             following_count=_count(account.following_count),
             posts_count=_count(account.statuses_count),
-            created_at=account.created_at,
+            created_at=parse_time(account.created_at),
             default_avatar=(DEFAULT_AVATAR_MARK in account.avatar) if account.avatar else None,
             bio=plain_text(account.note) or None if account.note else None,
             url=account.url or None,
@@ -211,6 +211,17 @@ def quoted_account(quote: dict[str, Any] | None) -> Account | None:
     if not isinstance(acct, str) or not isinstance(account_id, str):
         return None
     return Account(id=account_id, acct=acct)
+
+
+def parse_time(value: str | None) -> datetime | None:
+    """An ISO-8601 instant (UTC when no zone is given), or None when absent or unreadable."""
+    if not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def _count(value: int | None) -> int | None:

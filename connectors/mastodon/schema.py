@@ -28,7 +28,9 @@ class Account(msgspec.Struct, kw_only=True):
     followers_count: int | None = None
     following_count: int | None = None
     statuses_count: int | None = None
-    created_at: datetime | None = None
+    # Read as text: forks spell account dates variously, and an odd one must cost the
+    # profile's creation date, not the refresh (mapping.parse_time).
+    created_at: str | None = None
 
 
 class Mention(msgspec.Struct, kw_only=True):

@@ -135,3 +135,15 @@ def test_addresses_from_acct_and_status_uris() -> None:
 )
 def test_text_len(html: str, length: int) -> None:
     assert text_len(html) == length
+
+
+def test_odd_account_dates_cost_the_date_not_the_profile() -> None:
+    ego = view("admin", ADMIN_ID)
+    odd = Account(id="1", acct="someone@fork.example", created_at="last tuesday")
+    profile = ego.profile(odd)
+    assert profile is not None
+    assert profile.created_at is None
+    dated = ego.profile(Account(id="2", acct="x", created_at="2019-05-20"))
+    assert dated is not None
+    assert dated.created_at is not None
+    assert dated.created_at.isoformat() == "2019-05-20T00:00:00+00:00"
