@@ -84,6 +84,16 @@ BAD_VALUES: dict[str, tuple[dict[str, Any], str]] = {
         deep_merge(EXTERNAL, {"api": {"ingress": {"enabled": True, "hosts": []}}}),
         "api.ingress.enabled is true but api.ingress.hosts is empty",
     ),
+    "grace period shorter than a job": (
+        deep_merge(EXTERNAL, {"worker": {"jobTimeoutSeconds": 600}}),
+        "worker.terminationGracePeriodSeconds (330) must be longer than "
+        "worker.jobTimeoutSeconds (600) and worker.shutdownSeconds (300), or Kubernetes kills "
+        "jobs midway: raise it (e.g. to 630)",
+    ),
+    "job timeout in the configmap": (
+        deep_merge(EXTERNAL, {"config": {"env": {"RAPPORT_JOB_TIMEOUT_SECONDS": "9"}}}),
+        "config.env.RAPPORT_JOB_TIMEOUT_SECONDS: set worker.jobTimeoutSeconds",
+    ),
     "upload dir in the configmap": (
         deep_merge(EXTERNAL, {"config": {"env": {"RAPPORT_UPLOAD_DIR": "/data"}}}),
         "config.env.RAPPORT_UPLOAD_DIR: set uploads.mountPath instead",

@@ -169,12 +169,23 @@ def test_api_and_worker_run_the_rapport_commands_with_probes(
 
 
 def test_worker_grace_period_outlasts_the_longest_job() -> None:
+    from service.settings import Settings
+
     rendered = render(EXTERNAL)
     worker = rendered.get("Deployment", full_name("worker"))["spec"]["template"]["spec"]
-    api = rendered.get("Deployment", full_name("api"))["spec"]["template"]["spec"]
-    # the documented default (values.yaml): longer than the 300 s job timeout
-    assert worker["terminationGracePeriodSeconds"] > 300
-    assert api["terminationGracePeriodSeconds"] >= 30
+    config = rendered.get("ConfigMap", full_name())["data"]
+    job_timeout = float(config["RAPPORT_JOB_TIMEOUT_SECONDS"])
+    shutdown_wait = float(config["RAPPORT_WORKER_SHUTDOWN_SECONDS"])
+    # the worker lets a running job finish for as long as a job may run, and Kubernetes waits
+    # longer than that before its SIGKILL
+    assert shutdown_wait >= job_timeout
+    assert worker["terminationGracePeriodSeconds"] > max(job_timeout, shutdown_wait)
+    # the chart's default job timeout is the service's own default (no silent change)
+    assert job_timeout == Settings().job_timeout_seconds
+    # and the values the ConfigMap passes are ones the service accepts
+    settings = Settings.from_env(config)
+    assert settings.worker_shutdown_seconds == shutdown_wait
+    assert settings.upload_dir == config["RAPPORT_UPLOAD_DIR"]
 
 
 def _annotations(rendered: Rendered, component: str) -> dict[str, str]:
@@ -226,6 +237,8 @@ def test_external_redis_url_lives_in_the_secret_only() -> None:
         "RAPPORT_LOG_LEVEL": "DEBUG",
         "RAPPORT_RATE_LIMIT_PER_MINUTE": "600",
         "RAPPORT_UPLOAD_DIR": "/var/lib/rapport/uploads",
+        "RAPPORT_JOB_TIMEOUT_SECONDS": "300",
+        "RAPPORT_WORKER_SHUTDOWN_SECONDS": "300",
     }
     for component in ("api", "worker"):
         container = _container(rendered, component)

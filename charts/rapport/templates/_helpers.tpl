@@ -185,6 +185,9 @@ every template that depends on them, so a bad install fails before anything is a
 {{- if or (eq $name "RAPPORT_REDIS_URL") (eq $name "RAPPORT_QUEUE_REDIS_URL") }}
 {{- fail (printf "config.env.%s: Redis URLs may hold a password; set redis.url / redis.queueUrl (or the existing Secret) instead" $name) }}
 {{- end }}
+{{- if or (eq $name "RAPPORT_JOB_TIMEOUT_SECONDS") (eq $name "RAPPORT_WORKER_SHUTDOWN_SECONDS") }}
+{{- fail (printf "config.env.%s: set worker.jobTimeoutSeconds / worker.shutdownSeconds instead (the chart keeps them below the worker's grace period)" $name) }}
+{{- end }}
 {{- if eq $name "RAPPORT_UPLOAD_DIR" }}
 {{- fail "config.env.RAPPORT_UPLOAD_DIR: set uploads.mountPath instead (the chart mounts the shared volume there)" }}
 {{- end }}
@@ -220,6 +223,10 @@ every template that depends on them, so a bad install fails before anything is a
 {{- end }}
 {{- if and $wa.enabled (gt (int $wa.minReplicas) (int $wa.maxReplicas)) }}
 {{- fail "worker.autoscaling.minReplicas is above worker.autoscaling.maxReplicas" }}
+{{- end }}
+{{- $w := .Values.worker }}
+{{- if le (int $w.terminationGracePeriodSeconds) (max (int $w.jobTimeoutSeconds) (int $w.shutdownSeconds) | int) }}
+{{- fail (printf "worker.terminationGracePeriodSeconds (%d) must be longer than worker.jobTimeoutSeconds (%d) and worker.shutdownSeconds (%d), or Kubernetes kills jobs midway: raise it (e.g. to %d)" (int $w.terminationGracePeriodSeconds) (int $w.jobTimeoutSeconds) (int $w.shutdownSeconds) (add (max (int $w.jobTimeoutSeconds) (int $w.shutdownSeconds)) 30)) }}
 {{- end }}
 {{- if or (eq (clean .Values.uploads.mountPath) "/tmp") (hasPrefix "/tmp/" (clean .Values.uploads.mountPath)) }}
 {{- fail "uploads.mountPath must not be under /tmp (a separate emptyDir): use e.g. /var/lib/rapport/uploads" }}

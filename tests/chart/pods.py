@@ -1,0 +1,195 @@
+"""Run a rendered container as a local process: the closest thing to a pod without a cluster.
+
+What the kubelet would do, done here: the environment is resolved from the container's `env`
+and `envFrom` against the rendered ConfigMap and Secret (or a Secret the test plays the operator
+for), volumes become directories (one per emptyDir per pod, one per PersistentVolumeClaim shared
+by every pod that mounts it), and the command runs with the image's `ENV` (from the
+Dockerfile) on a PATH whose `rapport` is this venv's console script, since there is no image.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import os
+import shlex
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+from tests.chart import dockerfile
+from tests.chart.helmchart import Rendered
+
+VENV_BIN = Path(sys.executable).parent
+
+
+class MissingKeyError(LookupError):
+    """What the kubelet reports as CreateContainerConfigError: a referenced key is absent."""
+
+
+def secret_data(manifest: Mapping[str, Any]) -> dict[str, str]:
+    data = {k: base64.b64decode(v).decode() for k, v in (manifest.get("data") or {}).items()}
+    data.update(manifest.get("stringData") or {})
+    return data
+
+
+def resolve_env(
+    rendered: Rendered,
+    container: Mapping[str, Any],
+    external_secrets: Mapping[str, Mapping[str, str]] | None = None,
+) -> dict[str, str]:
+    """The container's environment as the kubelet builds it: `envFrom` sources in order (a
+    later source wins), then `env` (wins over all of them)."""
+    secrets = {m["metadata"]["name"]: secret_data(m) for m in rendered.all("Secret")}
+    secrets.update({k: dict(v) for k, v in (external_secrets or {}).items()})
+    maps = {m["metadata"]["name"]: dict(m.get("data") or {}) for m in rendered.all("ConfigMap")}
+
+    def source(kind: str, name: str, optional: bool) -> dict[str, str]:
+        store = maps if kind == "configMap" else secrets
+        if name not in store:
+            if optional:
+                return {}
+            raise MissingKeyError(f"{kind} {name!r} does not exist")
+        return store[name]
+
+    env: dict[str, str] = {}
+    for item in container.get("envFrom", []):
+        for kind in ("configMap", "secret"):
+            ref = item.get(f"{kind}Ref")
+            if ref:
+                data = source(kind, ref["name"], ref.get("optional", False))
+                env.update({item.get("prefix", "") + k: v for k, v in data.items()})
+    for var in container.get("env", []):
+        if "value" in var:
+            env[var["name"]] = str(var["value"])
+            continue
+        value_from = var["valueFrom"]
+        for kind in ("configMap", "secret"):
+            ref = value_from.get(f"{kind}KeyRef")
+            if ref:
+                optional = ref.get("optional", False)
+                data = source(kind, ref["name"], optional)
+                if ref["key"] in data:
+                    env[var["name"]] = data[ref["key"]]
+                elif not optional:
+                    raise MissingKeyError(f"{kind} {ref['name']!r} has no key {ref['key']!r}")
+                break
+        else:
+            raise AssertionError(f"unsupported valueFrom in the chart: {value_from}")
+    return env
+
+
+def image_env() -> dict[str, str]:
+    """The final stage's `ENV` of the Dockerfile (PATH excepted: it is the venv's here)."""
+    env: dict[str, str] = {}
+    for ins in dockerfile.stages()[1][-1].all("ENV"):
+        for pair in shlex.split(ins.value):
+            key, _, value = pair.partition("=")
+            env[key] = value
+    env.pop("PATH", None)
+    return env
+
+
+class Pod:
+    """One pod spec's volumes as local directories; `run` starts one of its containers."""
+
+    def __init__(self, spec: Mapping[str, Any], root: Path, pod_name: str) -> None:
+        self.spec = spec
+        self.dirs: dict[str, Path] = {}
+        for volume in spec.get("volumes", []):
+            if "persistentVolumeClaim" in volume:
+                # a claim is shared by every pod that mounts it (the uploads volume)
+                path = root / "claims" / volume["persistentVolumeClaim"]["claimName"]
+            elif "emptyDir" in volume:
+                path = root / "pods" / pod_name / volume["name"]
+            else:
+                raise AssertionError(f"volume type not simulated: {volume}")
+            path.mkdir(parents=True, exist_ok=True)
+            self.dirs[volume["name"]] = path
+
+    def container(self, name: str) -> Mapping[str, Any]:
+        (found,) = [c for c in self.spec["containers"] if c["name"] == name]
+        return found
+
+    def local_path(self, container: Mapping[str, Any], path: str) -> str:
+        """A path inside the container, on the local disk (through its volume mounts)."""
+        for mount in sorted(container.get("volumeMounts", []), key=lambda m: -len(m["mountPath"])):
+            root = mount["mountPath"].rstrip("/")
+            if path == root or path.startswith(root + "/"):
+                return str(self.dirs[mount["name"]]) + path[len(root) :]
+        return path
+
+    def environment(self, container: Mapping[str, Any], env: Mapping[str, str]) -> dict[str, str]:
+        full = {**image_env(), **env}
+        full = {
+            k: self.local_path(container, v) if v.startswith("/") else v for k, v in full.items()
+        }
+        full["PATH"] = f"{VENV_BIN}{os.pathsep}/usr/local/bin{os.pathsep}/usr/bin{os.pathsep}/bin"
+        return full
+
+    @contextlib.contextmanager
+    def run(
+        self, name: str, env: Mapping[str, str], log: Path
+    ) -> Iterator[subprocess.Popen[bytes]]:
+        """Start the container `name` as a process (its command and args, verbatim); on exit
+        stop it as the kubelet does: SIGTERM, then SIGKILL after the grace period."""
+        container = self.container(name)
+        argv = [*container.get("command", []), *container.get("args", [])]
+        workdir = Path(self.local_path(container, "/tmp"))  # the image's WORKDIR
+        with log.open("wb") as out:
+            process = subprocess.Popen(
+                argv,
+                env=self.environment(container, env),
+                cwd=workdir,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                executable=self._which(argv[0]),
+            )
+            try:
+                yield process
+            finally:
+                if process.poll() is None:
+                    process.send_signal(signal.SIGTERM)
+                    try:
+                        process.wait(timeout=self.spec.get("terminationGracePeriodSeconds", 30))
+                    except subprocess.TimeoutExpired:
+                        process.kill()
+                        process.wait()
+
+    @staticmethod
+    def _which(program: str) -> str:
+        local = VENV_BIN / program
+        assert local.exists(), f"{program!r} is not installed in the venv"
+        return str(local)
+
+
+def http_get(url: str, headers: Mapping[str, str] | None = None) -> tuple[int, bytes]:
+    request = urllib.request.Request(url, headers=dict(headers or {}))
+    try:
+        with urllib.request.urlopen(request, timeout=5) as response:
+            return response.status, response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read()
+
+
+def wait_until_answers(
+    url: str, process: subprocess.Popen[bytes], log: Path, deadline_s: float = 90.0
+) -> int:
+    """Poll `url` until it answers (any HTTP status); fail early if the process died. The
+    deadline only bounds a hung start on a busy machine: nothing is asserted about time."""
+    end = time.monotonic() + deadline_s
+    while True:
+        if process.poll() is not None:
+            raise AssertionError(f"exited with {process.returncode}:\n{log.read_text()[-3000:]}")
+        try:
+            return http_get(url)[0]
+        except OSError:
+            if time.monotonic() > end:
+                raise AssertionError(f"{url} never answered:\n{log.read_text()[-3000:]}") from None
+            time.sleep(0.2)

@@ -1,0 +1,171 @@
+"""The chart's pods, started for real: each rendered container's command, args and environment
+(ConfigMap and Secret resolved as the kubelet would) run as local processes against a real
+Redis, proving that what the chart deploys starts a working service. No image and no cluster:
+the command's `rapport` is this venv's console script (tests/chart/pods.py)."""
+
+from __future__ import annotations
+
+import json
+import signal
+import socket
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.chart import dockerfile
+from tests.chart.helmchart import deep_merge, full_name, render
+from tests.chart.pods import MissingKeyError, Pod, http_get, resolve_env, wait_until_answers
+
+TOKEN = "smoke-twitter-token-9f3a71"  # a platform token: it must never reach a log
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _pod(rendered: Any, component: str, root: Path) -> Pod:
+    deployment = rendered.get("Deployment", full_name(component))
+    return Pod(deployment["spec"]["template"]["spec"], root, component)
+
+
+def _probe_url(pod: Pod, container: dict[str, Any], probe: str) -> str:
+    get = container[probe]["httpGet"]
+    ports = {p["name"]: p["containerPort"] for p in container["ports"]}
+    port = ports.get(get["port"], get["port"])
+    return f"http://127.0.0.1:{port}{get['path']}"
+
+
+def _values(redis_url: str, port: int) -> dict[str, Any]:
+    return {
+        "redis": {"url": redis_url},
+        "api": {"port": port},
+        "config": {"logLevel": "INFO", "env": {"RAPPORT_RATE_LIMIT_PER_MINUTE": "600"}},
+        "secrets": {"env": {"RAPPORT_TWITTER_TOKEN": TOKEN}},
+    }
+
+
+def _serve_and_check(
+    rendered: Any, tmp_path: Path, external_secrets: dict[str, dict[str, str]] | None = None
+) -> str:
+    """Start the API container, check its probes and a keyed request, return its log."""
+    pod = _pod(rendered, "api", tmp_path)
+    container = pod.container("api")
+    env = resolve_env(rendered, container, external_secrets)
+    log = tmp_path / "api.log"
+    with pod.run("api", env, log) as process:
+        ready = _probe_url(pod, container, "readinessProbe")
+        wait_until_answers(ready, process, log)
+        assert http_get(ready)[0] == 200, log.read_text()
+        status, body = http_get(_probe_url(pod, container, "livenessProbe"))
+        assert status == 200
+        assert json.loads(body) == {"status": "ok"}
+        base = ready.rsplit("/", 1)[0]
+
+        # `rapport keys create` with the pod's environment (NOTES.txt: kubectl exec ... keys
+        # create) makes a key this API accepts
+        keys = subprocess.run(
+            ["rapport", "keys", "create", "--tenant", "smoke"],
+            env=pod.environment(container, env),
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=60,
+        )
+        assert keys.returncode == 0, keys.stderr
+        key = keys.stdout.strip()
+        assert http_get(f"{base}/v1/accounts")[0] == 401
+        status, body = http_get(f"{base}/v1/accounts", {"Authorization": f"Bearer {key}"})
+        assert status == 200, body
+        process.poll()
+        assert process.returncode is None, log.read_text()
+    # SIGTERM, as at a rollout: the server drains and stops cleanly (uvicorn ends by
+    # re-raising the signal, so the status is 0 or "terminated by SIGTERM")
+    text = log.read_text()
+    assert process.returncode in {0, -signal.SIGTERM}, text[-3000:]
+    assert "Application shutdown complete" in text
+    return text
+
+
+def test_api_pod_serves_with_the_charts_command_and_environment(
+    redis_url: str, tmp_path: Path
+) -> None:
+    rendered = render(_values(redis_url, _free_port()))
+    log = _serve_and_check(rendered, tmp_path)
+    assert TOKEN not in log
+
+
+def test_api_pod_serves_with_an_existing_secret(redis_url: str, tmp_path: Path) -> None:
+    values = {
+        "secrets": {"create": False, "existingSecret": "rapport-env"},
+        "api": {"port": _free_port()},
+    }
+    rendered = render(values)
+    assert rendered.all("Secret") == []
+    # the operator's Secret, as `kubectl create secret generic rapport-env --from-literal=...`
+    operator_secret = {
+        "rapport-env": {"RAPPORT_REDIS_URL": redis_url, "RAPPORT_TWITTER_TOKEN": TOKEN}
+    }
+    log = _serve_and_check(rendered, tmp_path, operator_secret)
+    assert TOKEN not in log
+
+
+def test_a_secret_without_the_redis_url_stops_the_pod_before_it_starts(tmp_path: Path) -> None:
+    rendered = render({"secrets": {"create": False, "existingSecret": "rapport-env"}})
+    container = _pod(rendered, "api", tmp_path).container("api")
+    with pytest.raises(MissingKeyError, match="no key 'RAPPORT_REDIS_URL'"):
+        resolve_env(rendered, container, {"rapport-env": {"RAPPORT_TWITTER_TOKEN": "x"}})
+
+
+def test_helm_test_hook_and_docker_healthcheck_pass_against_the_api(
+    redis_url: str, tmp_path: Path
+) -> None:
+    port = _free_port()
+    rendered = render(_values(redis_url, port))
+    pod = _pod(rendered, "api", tmp_path)
+    container = pod.container("api")
+    env = resolve_env(rendered, container)
+    log = tmp_path / "api.log"
+    hook = Pod(rendered.get("Pod", full_name("test-readyz"))["spec"], tmp_path, "hook")
+    hook_container = hook.container("readyz")
+    hook_env = resolve_env(rendered, hook_container)
+    # the Service's DNS name resolves to the API pod in a cluster; here the pod is on loopback
+    service_url = hook_env["READYZ_URL"]
+    assert service_url.endswith("/readyz")
+    hook_env["READYZ_URL"] = f"http://127.0.0.1:{port}/readyz"
+    (healthcheck,) = dockerfile.stages()[1][-1].all("HEALTHCHECK")
+    check_argv = healthcheck.exec_form()
+    check_argv[2] = check_argv[2].replace("127.0.0.1:8000", f"127.0.0.1:{port}")
+    check_env = pod.environment(container, {})
+
+    def docker_healthcheck() -> int:
+        done = subprocess.run(check_argv, env=check_env, capture_output=True, check=False)
+        return done.returncode
+
+    assert docker_healthcheck() != 0  # nothing listens yet: the check fails
+    with pod.run("api", env, log) as process:
+        wait_until_answers(_probe_url(pod, container, "readinessProbe"), process, log)
+        hook_log = tmp_path / "hook.log"
+        with hook.run("readyz", hook_env, hook_log) as test_pod:
+            assert test_pod.wait(timeout=120) == 0, hook_log.read_text()
+        assert "/readyz 200" in hook_log.read_text()
+        assert docker_healthcheck() == 0
+
+
+def test_values_the_chart_passes_are_read_by_the_service(redis_url: str, tmp_path: Path) -> None:
+    """The ConfigMap's and Secret's variables land in the service's Settings unchanged."""
+    from service.settings import Settings
+
+    rendered = render(deep_merge(_values(redis_url, 8000), {"config": {"logLevel": "WARNING"}}))
+    pod = _pod(rendered, "worker", tmp_path)
+    env = pod.environment(pod.container("worker"), resolve_env(rendered, pod.container("worker")))
+    settings = Settings.from_env(env)
+    assert settings.redis_url == redis_url
+    assert settings.log_level == "WARNING"
+    assert settings.rate_limit_per_minute == 600
+    assert settings.upload_dir is not None
+    assert Path(settings.upload_dir).is_dir()  # the uploads volume, writable
+    assert env["RAPPORT_TWITTER_TOKEN"] == TOKEN
