@@ -9,11 +9,16 @@ a snowflake that encodes its creation time) and counted as unresolved otherwise.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 
 from connectors.twitter import api_schema as api
 from connectors.twitter.mapping import PLATFORM, TweetFacts, message_interactions
-from connectors.twitter.text import parse_iso, retweeted_handle, text_without_leading_mentions
+from connectors.twitter.text import (
+    parse_iso,
+    retweeted_handle,
+    snowflake_time,
+    text_without_leading_mentions,
+)
 from service.errors import PlatformError
 from service.model import Interaction, Profile
 
@@ -23,17 +28,6 @@ __all__ = [
     "tweet_facts",
     "user_profile",
 ]
-
-_TWITTER_EPOCH_MS = 1288834974657  # 2010-11-04T01:42:54.657Z, the snowflake epoch
-_FIRST_SNOWFLAKE = 1 << 32  # ids below this predate snowflakes and encode no time
-
-
-def snowflake_time(object_id: str) -> datetime | None:
-    """When a tweet or message with this id was created (X ids since late 2010 encode it)."""
-    if not object_id.isdigit() or int(object_id) < _FIRST_SNOWFLAKE:
-        return None
-    milliseconds = (int(object_id) >> 22) + _TWITTER_EPOCH_MS
-    return datetime.fromtimestamp(milliseconds / 1000, UTC)
 
 
 def _time(value: str | None, object_id: str, what: str) -> datetime | None:

@@ -26,6 +26,7 @@ __all__ = [
     "PLATFORM",
     "Act",
     "TweetFacts",
+    "given_like",
     "message_interactions",
     "reaction_interaction",
     "received_interaction",
@@ -177,6 +178,22 @@ def reaction_interaction(
         at=at,
         event_id=event_id,
         thread_id=thread_id,
+    )
+
+
+def given_like(ego: str, *, tweet_id: str, author: str, at: datetime) -> Interaction | None:
+    """Ego liked `author`'s tweet: the same id as the author's `like in` from the API."""
+    if author == ego:
+        return None
+    return Interaction(
+        platform=PLATFORM,
+        ego=ego,
+        counterpart=author,
+        direction=Direction.OUT,
+        kind=Kind.LIKE,
+        at=at,
+        event_id=f"{tweet_id}:{Kind.LIKE.value}:{ego}",
+        thread_id=tweet_id,
     )
 
 

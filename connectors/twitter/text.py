@@ -15,6 +15,7 @@ __all__ = [
     "parse_iso",
     "parse_v1_date",
     "retweeted_handle",
+    "snowflake_time",
     "status_url_handle",
     "text_without_leading_mentions",
 ]
@@ -92,3 +93,15 @@ def parse_iso(value: str) -> datetime:
     if parsed.tzinfo is None:
         raise ValueError(f"timestamp without a timezone: {value[:60]!r}")
     return parsed.astimezone(UTC)
+
+
+_TWITTER_EPOCH_MS = 1288834974657  # 2010-11-04T01:42:54.657Z, the snowflake epoch
+_FIRST_SNOWFLAKE = 1 << 32  # ids below this predate snowflakes and encode no time
+
+
+def snowflake_time(object_id: str) -> datetime | None:
+    """When a tweet or message with this id was created (X ids since late 2010 encode it)."""
+    if not object_id.isdigit() or int(object_id) < _FIRST_SNOWFLAKE:
+        return None
+    milliseconds = (int(object_id) >> 22) + _TWITTER_EPOCH_MS
+    return datetime.fromtimestamp(milliseconds / 1000, UTC)

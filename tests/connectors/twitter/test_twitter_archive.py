@@ -356,3 +356,19 @@ def test_an_escaped_lone_surrogate_is_read_not_refused(tmp_path: Path) -> None:
     assert len(result.interactions) == 15
     names = {p.account: p.display_name for p in result.profiles}
     assert names[EMPATHY] == "Cameron \ufffd"
+
+
+def test_a_like_whose_url_names_a_known_author_counts(tmp_path: Path) -> None:
+    """Hand-made: some exports write the liked tweet's URL with its author's handle; when
+    that handle is known from the export, the like is attributed, dated by the tweet id."""
+    files = full_archive_files()
+    files["data/like.js"] = files["data/like.js"].replace(
+        "https://twitter.com/i/web/status/1625000000000000001",
+        "https://twitter.com/alice_hm/status/1625000000000000001",
+    )
+    result = _read(build(tmp_path / "export", files, as_zip=False))
+    like = {e.event_id: e for e in result.interactions}[f"1625000000000000001:like:{EGO}"]
+    assert (like.counterpart, like.direction, like.kind) == (ALICE, Direction.OUT, Kind.LIKE)
+    # (1625000000000000001 >> 22) + 1288834974657 ms since the epoch
+    assert like.at == datetime(2023, 2, 13, 5, 12, 45, 697000, tzinfo=UTC)
+    assert "1 of its 2 liked tweets" in {m.data: m.effect for m in result.missing}["like"]
