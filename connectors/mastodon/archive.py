@@ -332,11 +332,12 @@ class _Reader:
         return author
 
     def infer_inbound(self) -> int:
-        """What others said to the ego that an archive still shows: a status the ego answered,
-        posted in a conversation the ego had already joined (dated by its snowflake id), was
-        said to the ego: a reply in (a message in, when the ego answered privately). Its
-        event id is the status URI, the id the API gives the same reply, so both deduplicate.
-        Returns how many answered statuses could not be dated."""
+        """What others said to the ego that an archive still shows through the ego's answers
+        (dated by the answered status's snowflake id): a status the ego answered privately is
+        a message in; one the ego answered publicly, posted in a conversation the ego had
+        already joined, is a reply in. Its event id is the status URI, the id the API gives the
+        same reply, so both deduplicate. Returns how many answered statuses could not be
+        dated."""
         undated = 0
         for uri, (author, kind, thread_id, answered_at) in self.answered.items():
             seconds = status_time_from_id(uri)
@@ -345,8 +346,11 @@ class _Reader:
                 continue
             at = datetime.fromtimestamp(seconds, UTC)
             first = self.joined.get(thread_id)
-            # joined before it was said, and it was said before the answer (a bogus id fails)
-            if first is not None and first < at < answered_at:
+            # Said before the answer (a bogus id fails). A public status reached the ego only
+            # if the ego had joined its conversation before; a status the ego answered
+            # privately was, in all likelihood, a direct message to the ego.
+            reached = kind is Kind.MESSAGE or (first is not None and first < at)
+            if reached and at < answered_at:
                 self.add(
                     [author],
                     kind=kind,

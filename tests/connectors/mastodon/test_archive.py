@@ -57,6 +57,9 @@ def test_full_archive_maps_every_activity(build_archive: BuildArchive, as_zip: b
             # a thread the ego started; bob answered in it, the ego answered bob
             ("2024-11-11", Kind.REPLY, Direction.IN, "bob@other.example"),
             ("2024-11-12", Kind.REPLY, Direction.OUT, "bob@other.example"),
+            # dave wrote privately first (not in the archive); the ego answered privately
+            ("2024-11-15", Kind.MESSAGE, Direction.IN, "dave@remote.example"),
+            ("2024-11-15", Kind.MESSAGE, Direction.OUT, "dave@remote.example"),
             ("2024-11-18", Kind.LIKE, Direction.OUT, "dave@remote.example"),
             ("2024-11-20", Kind.LIKE, Direction.OUT, "bob@other.example"),
         ]
@@ -75,7 +78,7 @@ def test_ego_profile_from_actor_and_following_csv(build_archive: BuildArchive) -
     assert profile.created_at == datetime(2022, 11, 5, tzinfo=UTC)
     assert profile.following_count == 3  # rows of following_accounts.csv
     assert profile.followers_count is None  # no followers export exists
-    assert profile.posts_count == 14  # outbox totalItems
+    assert profile.posts_count == 15  # outbox totalItems
     assert profile.default_avatar is False  # the actor has an `icon`
 
 
@@ -125,6 +128,9 @@ def test_inbound_is_inferred_only_from_answers_in_joined_conversations(
     assert [(i.kind, i.counterpart, i.at) for i in inbound] == [
         (Kind.MESSAGE, "carol@mastodon.example", datetime(2024, 11, 2, 11, 30, tzinfo=UTC)),
         (Kind.REPLY, "bob@other.example", datetime(2024, 11, 11, 15, 0, tzinfo=UTC)),
+        # answered privately: a direct message to the ego, even in a conversation it had not
+        # joined before
+        (Kind.MESSAGE, "dave@remote.example", datetime(2024, 11, 15, 9, 0, tzinfo=UTC)),
     ]
     # the id is the answered status's URI: the API reports the same reply with the same id
     assert inbound[1].event_id.startswith("https://other.example/users/bob/statuses/")
