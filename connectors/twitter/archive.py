@@ -124,6 +124,10 @@ class _Reader:
     def has(self, kind: str) -> bool:
         return kind in self.members
 
+    def first_of(self, kinds: tuple[str, ...]) -> tuple[str, ...]:
+        """The first of several spellings of one data type that the export holds."""
+        return next(((kind,) for kind in kinds if kind in self.members), ())
+
     def items(self, type_: type[T], *kinds: str) -> _Items[T]:
         """Every item of the given data types (all their parts), decoded as `type_`."""
         result: _Items[T] = _Items()
@@ -367,17 +371,14 @@ def read_archive(source: ArchiveSource, *, now: datetime | None = None) -> Archi
     tweets_read = reader.items(schema.Tweet, "tweets", "tweet")
     note("tweets", "tweet")
     tweets = tweets_read.items
-    # Older exports may hold only the text-less headers of the messages: same events.
-    one_to_one = "direct-messages" if reader.has("direct-messages") else "direct-message-headers"
-    dms = reader.items(schema.DmConversation, one_to_one).items
-    note("direct-messages", "direct-message-headers")
-    group_kind = (
-        "direct-messages-group"
-        if reader.has("direct-messages-group")
-        else "direct-message-group-headers"
-    )
-    groups = reader.items(schema.DmConversation, group_kind).items
-    note("direct-messages-group", "direct-message-group-headers")
+    # Exports of 2019 spell the files `direct-message.js`; some hold only the text-less
+    # headers of the messages, which give the same events. The first spelling present wins.
+    one_to_one = ("direct-messages", "direct-message", "direct-message-headers")
+    dms = reader.items(schema.DmConversation, *reader.first_of(one_to_one)).items
+    note(*one_to_one)
+    group = ("direct-messages-group", "direct-message-group", "direct-message-group-headers")
+    groups = reader.items(schema.DmConversation, *reader.first_of(group)).items
+    note(*group)
     followers_read = reader.items(schema.AccountIdEntry, "follower")
     following_read = reader.items(schema.AccountIdEntry, "following")
     followers, following = set(_ids(followers_read)), set(_ids(following_read))

@@ -372,3 +372,14 @@ def test_a_like_whose_url_names_a_known_author_counts(tmp_path: Path) -> None:
     # (1625000000000000001 >> 22) + 1288834974657 ms since the epoch
     assert like.at == datetime(2023, 2, 13, 5, 12, 45, 697000, tzinfo=UTC)
     assert "1 of its 2 liked tweets" in {m.data: m.effect for m in result.missing}["like"]
+
+
+def test_the_2019_spelling_direct_message_js(tmp_path: Path) -> None:
+    """Hand-made from the documented 2019 layout: `direct-message.js` (singular) with
+    `window.YTD.direct_message.part0`."""
+    files = full_archive_files()
+    text = files.pop("data/direct-messages.js")
+    files["data/direct-message.js"] = text
+    result = _read(build(tmp_path / "export", files, as_zip=True))
+    assert ("1630000000000000002", ALICE, "in", "message") in _events(result)
+    assert "direct-messages" not in {m.data for m in result.missing}
