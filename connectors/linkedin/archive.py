@@ -19,11 +19,14 @@ returned.
 
 from __future__ import annotations
 
+import re
+from datetime import UTC, datetime, timedelta
+
 from connectors.linkedin.mapping import PLATFORM, Mapper, RowError
 from connectors.linkedin.people import full_name, is_opaque
 from connectors.linkedin.tables import Row, read_table
 from service.errors import ArchiveError
-from service.model import AccountRef, MissingData, Profile
+from service.model import AccountRef, Interaction, MissingData, Profile
 from service.plugins.archive import ArchiveSource
 from service.plugins.connector import ArchiveImport
 
@@ -179,7 +182,7 @@ class _Reader:
             profiles=profiles,
             interactions=sorted(interactions, key=lambda i: (i.at, i.event_id)),
             missing=self.missing,
-            generated_at=None,  # a LinkedIn export records no generation time
+            generated_at=generated_at(self.source.path.name, interactions),
         )
 
     def ego(self, mapper: Mapper, profile_name: str | None, in_messages: set[str]) -> str:
@@ -199,6 +202,25 @@ class _Reader:
             )
         )
         return UNKNOWN_EGO
+
+
+# LinkedIn names its exports `Basic_LinkedInDataExport_MM-DD-YYYY.zip` (or `Complete_...`).
+_EXPORT_NAME = re.compile(r"LinkedInDataExport_(\d{2})-(\d{2})-(\d{4})")
+
+
+def generated_at(name: str, interactions: list[Interaction]) -> datetime | None:
+    """When LinkedIn made the export, from the file name it gives it (the files record no
+    time): the end of that day in UTC, or the newest message when that is later (the day is
+    local time); None when the name is not LinkedIn's."""
+    match = _EXPORT_NAME.search(name)
+    if match is None:
+        return None
+    month, day, year = (int(g) for g in match.groups())
+    try:
+        end_of_day = datetime(year, month, day, tzinfo=UTC) + timedelta(days=1, seconds=-1)
+    except ValueError:
+        return None
+    return max([end_of_day, *(i.at for i in interactions)])
 
 
 def read_archive(source: ArchiveSource) -> ArchiveImport:

@@ -27,6 +27,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
@@ -549,7 +550,7 @@ class _Reader:
             ego_profile=profile,
             interactions=sorted(self.interactions, key=lambda i: (i.at, i.event_id)),
             missing=self.missing,
-            generated_at=None,  # a Mastodon archive records no generation time
+            generated_at=generated_at(source.path.name, self.interactions),
         )
 
     def _missing_file(self, name: str, effect: str) -> None:
@@ -569,6 +570,25 @@ def _collection_size(value: object) -> int | None:
         if isinstance(total, int) and total >= 0:
             return total
     return None
+
+
+# Mastodon names its backups `archive-<UTC %Y%m%d%H%M%S>-<hex>.zip`.
+_ARCHIVE_NAME = re.compile(r"archive-(\d{14})-[0-9a-f]+")
+
+
+def generated_at(name: str, interactions: list[Interaction]) -> datetime | None:
+    """When Mastodon wrote the archive, from the name it gives the file (the archive's
+    content records no time); None when the name is not Mastodon's, or is contradicted by a
+    later event (a renamed file)."""
+    match = _ARCHIVE_NAME.search(name)
+    if match is None:
+        return None
+    try:
+        when = datetime.strptime(match.group(1), "%Y%m%d%H%M%S").replace(tzinfo=UTC)
+    except ValueError:
+        return None
+    latest = max((i.at for i in interactions), default=None)
+    return when if latest is None or latest <= when else None
 
 
 def read_archive(source: ArchiveSource) -> ArchiveImport:

@@ -237,3 +237,13 @@ def test_old_export_without_conversation_ids_or_urls(build_export: BuildExport) 
         (Direction.OUT, "Jane Doe", "between:Jane Doe | Morgan Reyes"),
         (Direction.IN, "Sam Lee", "between:Morgan Reyes | Sam Lee"),
     ]
+
+
+def test_generation_date_comes_from_linkedins_file_name(build_export: BuildExport) -> None:
+    path = build_export(as_zip=True)
+    named = path.with_name("Complete_LinkedInDataExport_06-15-2024.zip")
+    path.rename(named)
+    result = read(named)
+    assert result.generated_at is not None
+    assert result.generated_at.isoformat() == "2024-06-15T23:59:59+00:00"
+    assert read(build_export()).generated_at is None  # a folder not named by LinkedIn

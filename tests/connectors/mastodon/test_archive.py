@@ -262,3 +262,14 @@ def test_actor_without_username_is_an_error(build_archive: BuildArchive) -> None
 def test_non_utf8_member_is_an_error(build_archive: BuildArchive) -> None:
     with pytest.raises(ArchiveError, match="UTF-8"):
         read(build_archive(as_zip=True, replace={"likes.json": b'{"orderedItems": ["\xff"]}'}))
+
+
+def test_generation_time_comes_from_mastodons_file_name(build_archive: BuildArchive) -> None:
+    path = build_archive(as_zip=True)
+    named = path.with_name("archive-20241201120000-0123456789abcdef0123456789abcdef.zip")
+    path.rename(named)
+    assert read(named).generated_at == datetime(2024, 12, 1, 12, 0, tzinfo=UTC)
+    # a name contradicted by the content (a renamed file) is not trusted
+    early = named.with_name("archive-20240101000000-0123456789abcdef0123456789abcdef.zip")
+    named.rename(early)
+    assert read(early).generated_at is None
