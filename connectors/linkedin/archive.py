@@ -153,7 +153,7 @@ class _Reader:
         if mapper.skipped:
             self.missing.append(
                 MissingData(
-                    data=f"{mapper.skipped} drafts, spam or system messages",
+                    data=f"{mapper.skipped} drafts, spam, system notices or unidentified senders",
                     effect="not conversations between people; left out",
                 )
             )

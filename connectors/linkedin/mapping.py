@@ -45,6 +45,10 @@ _DATE_FORMATS = (
 )
 
 
+#: Names LinkedIn shows for senders it does not identify.
+_ANONYMOUS = frozenset({"linkedin member", "linkedin"})
+
+
 class RowError(ValueError):
     """A row that cannot be mapped; the caller turns it into an Archive/PlatformError."""
 
@@ -163,8 +167,11 @@ class Mapper:
             if at is None:
                 raise RowError(f"unreadable DATE {row['DATE'][:40]!r}", row.line)
             sender = self.people.id_for(row["FROM"], row["SENDER PROFILE URL"])
-            if sender is None:
-                self.skipped += 1  # a system notice with no sender
+            anonymous = row["FROM"].casefold() in _ANONYMOUS and not row["SENDER PROFILE URL"]
+            if sender is None or anonymous:
+                # A system notice, or "LinkedIn Member" (a closed or private account): no one
+                # a relationship could be with, and all of them would merge into one.
+                self.skipped += 1
                 continue
             self.names.setdefault(sender, set()).add(row["FROM"])
             names, urls = _split(row["TO"]), _split(row["RECIPIENT PROFILE URLS"])

@@ -92,7 +92,7 @@ def test_unattributable_comments_reactions_and_drafts_are_reported(
     missing = {m.data for m in read(build_export()).missing}
     assert "the post authors of 1 comments in Comments.csv" in missing
     assert "the post authors of 2 reactions in Reactions.csv" in missing
-    assert "1 drafts, spam or system messages" in missing
+    assert "1 drafts, spam, system notices or unidentified senders" in missing
     assert "followers" in missing
 
 
@@ -247,3 +247,44 @@ def test_generation_date_comes_from_linkedins_file_name(build_export: BuildExpor
     assert result.generated_at is not None
     assert result.generated_at.isoformat() == "2024-06-15T23:59:59+00:00"
     assert read(build_export()).generated_at is None  # a folder not named by LinkedIn
+
+
+def test_unidentified_senders_are_not_one_relationship(build_export: BuildExport) -> None:
+    rows = [
+        *MESSAGE_ROWS,
+        [
+            "2-F",
+            "",
+            "LinkedIn Member",
+            "",
+            "Morgan Reyes",
+            "",
+            "2024-05-05 10:00:00 UTC",
+            "",
+            "Hi",
+            "INBOX",
+            "",
+            "No",
+        ],
+        [
+            "2-G",
+            "",
+            "LinkedIn Member",
+            "",
+            "Morgan Reyes",
+            "",
+            "2024-05-06 10:00:00 UTC",
+            "",
+            "Hello",
+            "INBOX",
+            "",
+            "No",
+        ],
+    ]
+    result = read(
+        build_export(replace={"messages.csv": template("messages") + csv_rows(rows, "\n")})
+    )
+    assert "LinkedIn Member" not in {i.counterpart for i in result.interactions}
+    assert "3 drafts, spam, system notices or unidentified senders" in {
+        m.data for m in result.missing
+    }
