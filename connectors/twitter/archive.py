@@ -16,11 +16,11 @@ too, because it is why an archive alone sees fewer two-way relationships than th
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import PurePosixPath
-from typing import Any, Generic, TypeVar
+from typing import Generic, TypeVar
 
 from connectors.twitter import archive_schema as schema
 from connectors.twitter.mapping import (
@@ -171,12 +171,13 @@ def _manifest(reader: _Reader) -> schema.Manifest | None:
     return decode_value(text, schema.Manifest, archive=reader.archive, member=names[0])
 
 
-def _when(reader: _Reader, value: str, parse: Any, member: str, index: int) -> datetime:
+def _when(
+    reader: _Reader, value: str, parse: Callable[[str], datetime], member: str, index: int
+) -> datetime:
     try:
-        result: datetime = parse(value)
+        return parse(value)
     except ValueError as exc:
         raise reader.error(f"unreadable date: {exc}", member, index) from None
-    return result
 
 
 def _infer_ego(conversations: Iterable[schema.DmConversation]) -> str | None:
