@@ -200,7 +200,24 @@ async def fetch(
     # (the cursor's own instant included: ids deduplicate what was seen).
     if after is not None:
         events = [e for e in events if e.at >= after]
+    late: list[MissingData] = []
+    if mapper.skipped:
+        late.append(
+            MissingData(
+                data=f"{mapper.skipped} drafts, spam, system notices or unidentified senders",
+                effect="not conversations between people; left out",
+            )
+        )
+    if mapper.message_count and not (ego_keys - {ego}) and ego not in mapper.names:
+        late.append(
+            MissingData(
+                data=f"{ego!r} among the message participants",
+                effect="no participant matched the account or its profile name: every message "
+                "is counted as received",
+            )
+        )
     yield FetchPage(
         interactions=events,
         cursor=newest.isoformat() if newest is not None else None,
+        missing=late,
     )

@@ -202,3 +202,15 @@ def test_no_token_is_an_error_before_any_request() -> None:
 def test_profile_url_as_account_names_the_ego_by_its_slug() -> None:
     page = run(Server(routes()), account="https://www.linkedin.com/in/Tom-Cruise/")
     assert {i.ego for i in page.interactions} == {"tom-cruise"}
+
+
+def test_unrecognised_owner_is_reported() -> None:
+    table = routes()
+    not_found = (404, {"message": "No data found for the member", "status": 404})
+    table["PROFILE", "0"] = not_found
+    table["CONNECTIONS", "0"] = not_found
+    only_first = load("api/inbox_page1.json")
+    only_first["paging"]["links"] = []  # one conversation between two people: who is who?
+    table["INBOX", "0"] = (200, only_first)
+    page = run(Server(table), account="someone-else")
+    assert "'someone-else' among the message participants" in {m.data for m in page.missing}
