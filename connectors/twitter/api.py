@@ -138,6 +138,14 @@ async def _tweets(
     try:
         async for page, following in pages:
             unread = following
+            if not page.data and page.errors:
+                # A 200 carrying only errors: a protected or suspended account's timeline.
+                error = page.errors[0]
+                reason = error.detail or error.title or "an error without detail"
+                state.missing.append(
+                    MissingData(data=name, effect=f"the API returned no {name}: {reason[:200]}")
+                )
+                return
             events, profiles = _tweet_page_events(state, page, own=own)
             yield FetchPage(interactions=events, profiles=profiles, cursor=state.since)
     except PlatformError as exc:

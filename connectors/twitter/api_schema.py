@@ -111,6 +111,7 @@ class TweetsPage(msgspec.Struct):
     data: list[Tweet] = msgspec.field(default_factory=list)
     includes: Includes = msgspec.field(default_factory=Includes)
     meta: Meta = msgspec.field(default_factory=Meta)
+    errors: list[ApiError] = msgspec.field(default_factory=list)
 
 
 class DmEvent(msgspec.Struct):

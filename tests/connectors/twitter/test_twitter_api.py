@@ -372,3 +372,28 @@ def test_a_refused_engagement_endpoint_is_reported_and_not_asked_again() -> None
     pages = run(no_likers)
     assert "HTTP 403" in missing(pages)["likes received"]
     assert len(summary(pages)) == ALL_EVENTS - 43
+
+
+def test_a_protected_timeline_is_reported_missing() -> None:
+    replay = full_replay()
+
+    def protected(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/tweets"):
+            # hand-made, in the shape of X's partial-error answers
+            return httpx.Response(
+                200,
+                json={
+                    "errors": [
+                        {
+                            "title": "Authorization Error",
+                            "detail": "Sorry, you are not authorized to see the user's Tweets.",
+                            "type": "https://api.twitter.com/2/problems/not-authorized-for-resource",
+                        }
+                    ]
+                },
+            )
+        return replay(request)
+
+    pages = run(protected)
+    assert "not authorized" in missing(pages)["tweets"]
+    assert ("1578500000000000001", ALICE, "in", "reply") in summary(pages)  # mentions still read
