@@ -117,7 +117,11 @@ class _Client:
         """Pages newest-first, only items newer than `newest_known`; stops at it, at the
         last page (no `rel="next"`), or after `max_pages`."""
         url: str = path
-        query: dict[str, Any] | None = params
+        # `since_id` spares the server the known part on the first page; later pages' links
+        # drop it, hence the id check below as well.
+        query: dict[str, Any] | None = (
+            {**params, "since_id": newest_known} if newest_known else params
+        )
         seen: set[str] = set()
         for _ in range(self.config.max_pages):
             # The next page's URL carries its own query (max_id and the filters).

@@ -173,8 +173,11 @@ def test_cursor_makes_the_next_refresh_incremental() -> None:
     again = run(replay, since=cursor)
     assert events(again) == []
     assert again[-1].cursor == cursor
-    # it stopped at the known ids instead of walking every page again
+    # it asked for what is newer, and stopped at the known ids instead of walking every page
     assert not [p for p in replay.paths() if "max_id" in p]
+    assert f"/api/v1/accounts/{EGO_ID}/statuses?limit=40&since_id=117020581915050941" in (
+        replay.paths()
+    )
 
 
 def test_intermediate_pages_do_not_advance_the_cursor() -> None:
