@@ -4,9 +4,8 @@ The vcrpy cassettes in tests/fixtures/mastodon/cassettes/ are parsed (PyYAML) in
 (method, URL, status, headers, body) records; an `httpx.MockTransport` routes each request by
 method, path and query to one of them. `limit`, `types[]` and `since_id` are ignored when
 routing: the recordings were made with other page sizes and filters, and what is under test is
-how the
-connector reads the server's answers (bodies, `Link`, `X-RateLimit-*`), not how the server
-filters. A request with no route fails the test (the replay is strict).
+how the connector reads the server's answers (bodies, `Link`, `X-RateLimit-*`), not how the
+server filters. A request with no route fails the test (the replay is strict).
 """
 
 from __future__ import annotations
