@@ -135,12 +135,18 @@ class Pod:
 
     @contextlib.contextmanager
     def run(
-        self, name: str, env: Mapping[str, str], log: Path
+        self, name: str, env: Mapping[str, str], log: Path, executable: str | None = None
     ) -> Iterator[subprocess.Popen[bytes]]:
-        """Start the container `name` as a process (its command and args, verbatim); on exit
-        stop it as the kubelet does: SIGTERM, then SIGKILL after the grace period."""
+        """Start the container `name` as a process (its command and args, verbatim; the program
+        is the venv's unless `executable` says where the image's is); on exit stop it as the
+        kubelet does: SIGTERM, then SIGKILL after the grace period."""
         container = self.container(name)
         argv = [*container.get("command", []), *container.get("args", [])]
+        # paths into mounted volumes point at their local directories
+        argv = [
+            argv[0],
+            *(self.local_path(container, a) if a.startswith("/") else a for a in argv[1:]),
+        ]
         workdir = Path(self.local_path(container, "/tmp"))  # the image's WORKDIR
         with log.open("wb") as out:
             process = subprocess.Popen(
@@ -149,7 +155,7 @@ class Pod:
                 cwd=workdir,
                 stdout=out,
                 stderr=subprocess.STDOUT,
-                executable=self._which(argv[0]),
+                executable=executable or self._which(argv[0]),
             )
             try:
                 yield process
@@ -193,3 +199,16 @@ def wait_until_answers(
             if time.monotonic() > end:
                 raise AssertionError(f"{url} never answered:\n{log.read_text()[-3000:]}") from None
             time.sleep(0.2)
+
+
+def cli_accepts(argv: list[str]) -> subprocess.CompletedProcess[str]:
+    """Run the installed `rapport` console script with `argv` plus `--help`: the parser checks
+    the command and every option name (an unknown one exits 2) and then prints the command's
+    help instead of running it."""
+    return subprocess.run(
+        [str(VENV_BIN / "rapport"), *argv, "--help"],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )

@@ -14,6 +14,7 @@ import yaml
 
 from tests.chart import dockerfile
 from tests.chart.dockerfile import DOCKERFILE, ROOT, Instruction, copy_sources, in_context, stages
+from tests.chart.pods import cli_accepts
 
 HADOLINT = Path(sys.executable).with_name("hadolint")
 
@@ -122,16 +123,6 @@ def test_runs_as_the_charts_non_root_numeric_user() -> None:
     values = yaml.safe_load((ROOT / "charts/rapport/values.yaml").read_text())
     assert int(uid) == values["securityContext"]["runAsUser"]
     assert int(gid) == values["securityContext"]["runAsGroup"]
-
-
-def cli_accepts(argv: list[str]) -> subprocess.CompletedProcess[str]:
-    """Run the installed `rapport` console script with `argv` plus `--help`: the parser checks
-    the command and every option name (an unknown one exits 2) and then prints the command's
-    help instead of running it."""
-    rapport = Path(sys.executable).with_name("rapport")
-    return subprocess.run(
-        [str(rapport), *argv, "--help"], capture_output=True, text=True, check=False, timeout=60
-    )
 
 
 def test_entrypoint_is_the_installed_console_script() -> None:

