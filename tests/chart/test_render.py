@@ -83,6 +83,9 @@ def test_every_pod_runs_locked_down(scenario: tuple[str, Rendered]) -> None:
     assert pods
     for where, spec in pods:
         assert spec["automountServiceAccountToken"] is False, where
+        # Kubernetes would otherwise add RAPPORT_API_PORT=tcp://... for a Service named
+        # rapport-api: variables in the service's own prefix that nobody set
+        assert spec["enableServiceLinks"] is False, where
         pod_sc = spec["securityContext"]
         assert pod_sc["runAsNonRoot"] is True, where
         assert pod_sc["runAsUser"] > 0, where
