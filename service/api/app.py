@@ -21,6 +21,8 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 from redis.asyncio import Redis
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from service import __version__ as rapport_version
 from service.api.accounts import AccountsController
@@ -28,8 +30,13 @@ from service.api.auth import PUBLIC_PATHS, BearerKeyMiddleware
 from service.api.connectors import ConnectorsController
 from service.api.health import healthz, metrics, readyz
 from service.api.ingest import IngestController
+from service.api.jobs import JobsController, jobs_lifespan
 from service.api.observability import Metrics, configure_logging, observe
-from service.api.problems import http_exception_handler, internal_error_handler
+from service.api.problems import (
+    http_exception_handler,
+    internal_error_handler,
+    service_unavailable_handler,
+)
 from service.api.scores import BatchController, ScoresController
 from service.api.state import (
     Services,
@@ -121,6 +128,7 @@ def create_app(
             IngestController,
             ConnectorsController,
             WebhooksController,
+            JobsController,
             healthz,
             readyz,
             metrics,
@@ -135,8 +143,10 @@ def create_app(
         exception_handlers={
             HTTPException: http_exception_handler,
             Exception: internal_error_handler,
+            RedisConnectionError: service_unavailable_handler,
+            RedisTimeoutError: service_unavailable_handler,
         },
-        lifespan=[redis_pool],
+        lifespan=[redis_pool, jobs_lifespan(settings.queue_redis_url or url)],
         state=None,
         openapi_config=openapi_config(),
         cors_config=cors,

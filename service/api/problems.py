@@ -31,6 +31,7 @@ __all__ = [
     "http_exception_handler",
     "internal_error_handler",
     "problem_response",
+    "service_unavailable_handler",
 ]
 
 PROBLEM_JSON = "application/problem+json"
@@ -169,3 +170,21 @@ def internal_error_handler(request: Request[Any, Any, Any], exc: Exception) -> R
         extra={"request_id": _request_id(request), "route": request.scope.get("path_template")},
     )
     return problem_response(request, 500, "an internal error occurred; quote the request id")
+
+
+def service_unavailable_handler(
+    request: Request[Any, Any, Any], exc: Exception
+) -> Response[bytes]:
+    """Redis (data or queue) unreachable or still loading: 503 with `Retry-After`, not a 500,
+    so clients and load balancers back off and retry. Nothing to repair: redis-py reconnects on
+    the next request once Redis answers, and the API recovers by itself."""
+    logger.warning(
+        "backing service unavailable",
+        extra={"request_id": _request_id(request), "error": type(exc).__name__},
+    )
+    return problem_response(
+        request,
+        503,
+        "a backing service (Redis) is unavailable; retry shortly",
+        headers={"Retry-After": "5"},
+    )

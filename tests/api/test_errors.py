@@ -137,12 +137,14 @@ def test_rate_limit_is_429_with_retry_after(make_api: Callable[..., Api]) -> Non
     assert api.client.get("/v1/accounts", headers=api.acme).status_code == 200
 
 
-def test_redis_down_is_500_without_details_and_readyz_503(redis_url: str) -> None:
+def test_redis_down_is_503_without_details_and_readyz_503(redis_url: str) -> None:
     [key] = make_keys(redis_url, "acme")
     app = create_app(Settings(), redis_url="redis://127.0.0.1:1/0", load_plugins=False)
     with TestClient(app, raise_server_exceptions=False) as client:
-        body = _problem(client.get("/v1/accounts", headers={"Authorization": f"Bearer {key}"}), 500)
-        assert body["detail"] == "an internal error occurred; quote the request id"
+        response = client.get("/v1/accounts", headers={"Authorization": f"Bearer {key}"})
+        body = _problem(response, 503)  # issue 5: an outage is 503 + Retry-After, not a 500
+        assert response.headers["retry-after"] == "5"
+        assert body["detail"] == "a backing service (Redis) is unavailable; retry shortly"
         assert "Connection" not in str(body)
         ready = client.get("/readyz")
         _problem(ready, 503)
