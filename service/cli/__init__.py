@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import typer
 
-from service.cli import api, connectors, score
+from service.cli import api, connectors, score, up, worker
 
 app = typer.Typer(
     name="rapport",
@@ -26,6 +26,8 @@ def _root() -> None:
 score.register(app)
 connectors.register(app)
 api.register(app)
+worker.register(app)
+up.register(app)
 
 
 def main() -> None:
