@@ -1,0 +1,142 @@
+"""`rapport up` as a user runs it: a subprocess on a free port with its own data directory;
+wait for /readyz, use the printed key, ingest and score, Ctrl-C, start again, same data."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+
+from tests.api.conftest import ndjson_events
+
+START_TIMEOUT = 60.0
+RAPPORT = str(Path(sys.executable).with_name("rapport"))  # the console script
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def rapport_up(
+    data: Path, port: int, *args: str
+) -> Iterator[tuple[subprocess.Popen[str], list[str]]]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RAPPORT_")}
+    env |= {"RAPPORT_DATA_DIR": str(data), "RAPPORT_WORKER_SHUTDOWN_SECONDS": "2"}
+    process = subprocess.Popen(
+        [RAPPORT, "up", "--port", str(port), *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        env=env,
+    )
+    lines: list[str] = []
+    try:
+        assert process.stdout is not None
+        deadline = time.monotonic() + START_TIMEOUT
+        for line in process.stdout:
+            lines.append(line.rstrip("\n"))
+            if line.startswith("Press Ctrl-C"):
+                break
+            assert time.monotonic() < deadline, lines
+        assert lines, "rapport up printed nothing"
+        assert lines[-1].startswith("Press Ctrl-C"), lines
+        yield process, lines
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait(10)
+
+
+def _stop(process: subprocess.Popen[str]) -> list[str]:
+    process.send_signal(signal.SIGINT)
+    out, _ = process.communicate(timeout=60)
+    assert process.returncode == 0
+    return out.splitlines()
+
+
+def _ready(base: str) -> None:
+    deadline = time.monotonic() + START_TIMEOUT
+    while True:
+        try:
+            if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        assert time.monotonic() < deadline, "no /readyz"
+        time.sleep(0.1)
+
+
+def test_rapport_up_serves_persists_and_stops_cleanly(tmp_path: Path) -> None:
+    data, port = tmp_path / "data", _free_port()
+    base = f"http://127.0.0.1:{port}"
+    with rapport_up(data, port) as (process, lines):
+        assert f"Rapport is up: {base}" in lines
+        assert f"  API docs:  {base}/schema" in lines
+        key = next(m.group(1) for line in lines if (m := re.search(r"API key:\s+(rpk_\S+)", line)))
+        _ready(base)
+        auth = {"Authorization": f"Bearer {key}"}
+        ingested = httpx.post(
+            f"{base}/v1/ingest",
+            content=ndjson_events(60),
+            headers=auth | {"Content-Type": "application/x-ndjson"},
+        )
+        assert ingested.status_code == 200, ingested.text
+        score = ingested.json()["scores"]["mastodon/alice"]
+        assert httpx.get(f"{base}/schema", timeout=10).status_code == 200
+        tail = _stop(process)
+        assert tail[-1] == "Stopped."
+    assert (data / "redis").is_dir()
+
+    with rapport_up(data, port) as (process, lines):
+        assert not any("rpk_" in line for line in lines)  # the key is shown only once
+        assert any("--new-key" in line for line in lines)
+        _ready(base)
+        account = httpx.get(f"{base}/v1/accounts/mastodon/alice", headers=auth)
+        assert account.status_code == 200
+        assert account.json()["events"] == 60
+        assert account.json()["score"] == score
+        _stop(process)
+
+
+def test_rapport_up_demo_loads_the_example_and_a_busy_port_is_one_line_exit_2(
+    tmp_path: Path,
+) -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen(1)
+        taken = busy.getsockname()[1]
+        env = {k: v for k, v in os.environ.items() if not k.startswith("RAPPORT_")}
+        failed = subprocess.run(
+            [RAPPORT, "up", "--port", str(taken)],
+            capture_output=True,
+            text=True,
+            env=env | {"RAPPORT_DATA_DIR": str(tmp_path / "busy")},
+            timeout=60,
+        )
+    assert failed.returncode == 2
+    assert failed.stderr.startswith("rapport: error: cannot listen on 127.0.0.1:")
+    assert len(failed.stderr.strip().splitlines()) == 1
+
+    port = _free_port()
+    with rapport_up(tmp_path / "demo", port, "--demo") as (process, lines):
+        assert any(re.search(r"demo:\s+\d+ new example events", line) for line in lines)
+        key = next(m.group(1) for line in lines if (m := re.search(r"API key:\s+(rpk_\S+)", line)))
+        base = f"http://127.0.0.1:{port}"
+        _ready(base)
+        listed = httpx.get(f"{base}/v1/accounts", headers={"Authorization": f"Bearer {key}"})
+        (account,) = listed.json()["accounts"]
+        assert account["events"] > 0
+        assert account["score"] > 0
+        _stop(process)
