@@ -175,8 +175,11 @@ class Pod:
         return str(local)
 
 
-def http_get(url: str, headers: Mapping[str, str] | None = None) -> tuple[int, bytes]:
-    request = urllib.request.Request(url, headers=dict(headers or {}))
+def http_get(
+    url: str, headers: Mapping[str, str] | None = None, body: bytes | None = None
+) -> tuple[int, bytes]:
+    """GET `url` (POST `body` when given); (status, body) whatever the status."""
+    request = urllib.request.Request(url, data=body, headers=dict(headers or {}))
     try:
         with urllib.request.urlopen(request, timeout=5) as response:
             return response.status, response.read()

@@ -20,10 +20,13 @@ def _text() -> str:
 
 
 def _exported_names() -> set[str]:
+    from service.api.jobs import JobMetrics
     from service.api.observability import Metrics
 
+    registry = Metrics().registry
+    registry.register(JobMetrics())  # what the app's jobs lifespan adds
     names = set()
-    for family in Metrics().registry.collect():
+    for family in registry.collect():
         names.add(family.name)
         names.update(sample.name for sample in family.samples)
     # a counter's samples appear once something is counted; its exposition name is `_total`
@@ -72,3 +75,10 @@ def test_the_hash_tag_it_describes_is_the_storage_layers() -> None:
     tag = keys.AccountKeys("acme", "mastodon", "ada").tag
     assert tag == "rapport:{t:acme:mastodon:ada}"
     assert "rapport:{t:<tenant>:<platform>:<account>}" in _text()
+
+
+def test_the_worker_autoscaler_metric_is_the_exported_queue_depth() -> None:
+    values = yaml.safe_load(values_doc.VALUES.read_text())
+    name = values["worker"]["autoscaling"]["queueDepth"]["metricName"]
+    assert name in _exported_names()
+    assert f"max({name}" in _text()

@@ -5,11 +5,14 @@ the command's `rapport` is this venv's console script (tests/chart/pods.py)."""
 
 from __future__ import annotations
 
+import asyncio
+import io
 import json
 import signal
 import socket
 import subprocess
 import time
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -218,3 +221,134 @@ def test_in_cluster_redis_pod_runs_and_the_api_uses_it(tmp_path: Path) -> None:
             ready = _probe_url(api_pod, api, "readinessProbe")
             wait_until_answers(ready, api_process, api_log)
             assert http_get(ready)[0] == 200, api_log.read_text()
+
+
+def test_worker_pod_takes_a_job(redis_url: str, tmp_path: Path) -> None:
+    """The worker container, started with the chart's command and environment, takes a job
+    from the queue the API would use and completes it; on SIGTERM it stops cleanly."""
+    from service.jobs.arq_queue import ArqJobQueue
+    from service.jobs.queue import NOOP, JobState
+    from service.settings import Settings
+
+    rendered = render(_values(redis_url, _free_port()))
+    pod = _pod(rendered, "worker", tmp_path)
+    container = pod.container("worker")
+    env = resolve_env(rendered, container)
+    settings = Settings.from_env(pod.environment(container, env))
+    queue_url = settings.queue_redis_url or settings.redis_url
+    assert queue_url == redis_url
+
+    async def enqueue() -> str:
+        queue = ArqJobQueue.from_url(queue_url)
+        try:
+            return (await queue.enqueue(NOOP, {"n": 7})).id
+        finally:
+            await queue.aclose()
+
+    async def status(job_id: str) -> Any:
+        queue = ArqJobQueue.from_url(queue_url)
+        try:
+            return await queue.status(job_id)
+        finally:
+            await queue.aclose()
+
+    log = tmp_path / "worker.log"
+    job_id = asyncio.run(enqueue())  # queued before the worker starts: it must pick it up
+    with pod.run("worker", env, log) as process:
+        end = time.monotonic() + 90  # bounds a hung worker only; no timing is asserted
+        while True:
+            assert process.poll() is None, log.read_text()[-3000:]
+            info = asyncio.run(status(job_id))
+            if info is not None and info.state == JobState.COMPLETE:
+                break
+            assert time.monotonic() < end, f"job {info}; worker log:\n{log.read_text()[-3000:]}"
+            time.sleep(0.2)
+        assert info.result == 7
+    assert process.returncode in {0, -signal.SIGTERM}, log.read_text()[-3000:]
+    assert TOKEN not in log.read_text()
+
+
+ARCHIVE = Path(__file__).resolve().parents[1] / "fixtures" / "twitter" / "handmade" / "archive"
+
+
+def _zip(source: Path) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for path in sorted(source.rglob("*")):
+            if path.is_file():
+                archive.write(path, path.relative_to(source).as_posix())
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("shared", [True, False], ids=["shared-volume", "no-shared-volume"])
+def test_an_archive_uploaded_to_the_api_pod_is_scored_by_the_worker_pod(
+    redis_url: str, tmp_path: Path, shared: bool
+) -> None:
+    """The whole chart at work: an export archive posted to the API pod lands on the shared
+    uploads volume, the worker pod ingests it from there, and the account's score appears.
+    Without the shared volume (each pod its own emptyDir) the worker cannot see the archive and
+    nothing is ingested, which is why NOTES.txt and docs/operations.md ask for the volume."""
+    values = deep_merge(
+        _values(redis_url, _free_port()),
+        {
+            "uploads": {"persistence": {"enabled": shared}},
+            # one try, so the failing case ends at once instead of backing off
+            "config": {"env": {"RAPPORT_JOB_MAX_TRIES": "1"}},
+        },
+    )
+    rendered = render(values)
+    api_pod, worker_pod = _pod(rendered, "api", tmp_path), _pod(rendered, "worker", tmp_path)
+    api, worker = api_pod.container("api"), worker_pod.container("worker")
+    api_env, worker_env = resolve_env(rendered, api), resolve_env(rendered, worker)
+    api_log, worker_log = tmp_path / "api.log", tmp_path / "worker.log"
+    with (
+        api_pod.run("api", api_env, api_log) as api_process,
+        worker_pod.run("worker", worker_env, worker_log) as worker_process,
+    ):
+        ready = _probe_url(api_pod, api, "readinessProbe")
+        wait_until_answers(ready, api_process, api_log)
+        base = ready.rsplit("/", 1)[0]
+        keys = subprocess.run(
+            ["rapport", "keys", "create", "--tenant", "smoke"],
+            env=api_pod.environment(api, api_env),
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=60,
+        )
+        assert keys.returncode == 0, keys.stderr
+        auth = {"Authorization": f"Bearer {keys.stdout.strip()}"}
+        status, body = http_get(
+            f"{base}/v1/accounts/twitter/me/archive",
+            auth | {"Content-Type": "application/zip"},
+            body=_zip(ARCHIVE),
+        )
+        assert status == 202, body
+        status_url = base + json.loads(body)["status_url"]
+        end = time.monotonic() + 120  # bounds a hung job only; no timing is asserted
+        while True:
+            assert worker_process.poll() is None, worker_log.read_text()[-3000:]
+            status, body = http_get(status_url, auth)
+            assert status == 200, body
+            job = json.loads(body)
+            if job["state"] in {"complete", "failed"}:
+                break
+            assert time.monotonic() < end, f"{job}\n{worker_log.read_text()[-3000:]}"
+            time.sleep(0.3)
+        status, body = http_get(f"{base}/v1/accounts", auth)
+        assert status == 200, body
+        tracked = json.loads(body)["accounts"]
+        if not shared:
+            # the job ends (failed, or "already ingested": the file is not there) and no
+            # account was ingested
+            assert tracked == [], (job, tracked)
+            return
+        assert len(tracked) == 1, tracked
+        assert job["state"] == "complete", (job, worker_log.read_text()[-3000:])
+        ego = job["result"]["account"]
+        assert job["result"]["accepted"] > 0
+        status, body = http_get(f"{base}/v1/accounts/twitter/{ego}/score", auth)
+        assert status == 200, body
+        assert 0 <= json.loads(body)["score"] <= 100
+    for log in (api_log, worker_log):
+        assert TOKEN not in log.read_text()

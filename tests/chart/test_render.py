@@ -307,7 +307,7 @@ def test_autoscalers_target_the_deployments() -> None:
     worker_hpa = rendered.get("HorizontalPodAutoscaler", full_name("worker"))
     assert worker_hpa["spec"]["scaleTargetRef"]["name"] == full_name("worker")
     by_type = {m["type"]: m for m in worker_hpa["spec"]["metrics"]}
-    assert by_type["External"]["external"]["metric"]["name"] == "rapport_queue_depth"
+    assert by_type["External"]["external"]["metric"]["name"] == "rapport_jobs_queued"
     assert by_type["External"]["external"]["target"] == {
         "type": "AverageValue",
         "averageValue": "100",
