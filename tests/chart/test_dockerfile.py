@@ -169,3 +169,12 @@ def test_instruction_parser_reads_continuations_and_exec_forms() -> None:
     assert [i.keyword for i in parsed] == ["FROM", "RUN", "CMD"]
     assert parsed[1].value.split() == ["x", "&&", "y"]
     assert Instruction("CMD", '["p", "q"]').exec_form() == ["p", "q"]
+
+
+def test_worker_is_selectable_as_the_images_other_command() -> None:
+    # `docker run IMAGE worker` replaces CMD after the `rapport` ENTRYPOINT
+    header = DOCKERFILE.read_text().split("ARG ", 1)[0]
+    assert "rapport:dev worker" in header
+    accepted = cli_accepts(["worker"])
+    assert accepted.returncode == 0, accepted.stderr
+    assert "background worker" in accepted.stdout
