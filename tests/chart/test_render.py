@@ -444,3 +444,16 @@ def test_api_and_workers_share_the_uploads_volume() -> None:
     assert "emptyDir" in _volume_of(default, "api", upload_dir)
     assert "uploads.persistence.enabled is false" in default.notes
     assert "uploads.persistence.enabled is false" not in rendered.notes
+
+
+def test_values_schema_is_a_valid_json_schema_that_refuses_unknown_keys() -> None:
+    import json
+
+    import jsonschema
+
+    schema = json.loads((CHART_DIR / "values.schema.json").read_text())
+    jsonschema.Draft7Validator.check_schema(schema)
+    validator = jsonschema.Draft7Validator(schema)
+    defaults = helm.Chart.load(CHART_DIR).values
+    assert list(validator.iter_errors(defaults)) == []
+    assert list(validator.iter_errors({**defaults, "replicas": 3}))  # a typo'd top-level key
