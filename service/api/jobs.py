@@ -166,17 +166,24 @@ def jobs_lifespan(
         registry = services_of(app.state).metrics.registry
         registry.register(collector)
 
+        stop = asyncio.Event()
+
         async def sample() -> None:
-            while True:
+            # Stops on `stop`, not only on cancel: redis-py may turn a cancellation that lands
+            # inside a command into a ConnectionError, which the suppress below would swallow,
+            # leaving the shutdown waiting forever for this task.
+            while not stop.is_set():
                 # On an outage /readyz reports it; the last sample stays.
                 with contextlib.suppress(RedisError, OSError):
                     await collector.sample(queue)
-                await asyncio.sleep(SAMPLE_SECONDS)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), SAMPLE_SECONDS)
 
         task = asyncio.create_task(sample())
         try:
             yield
         finally:
+            stop.set()
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
