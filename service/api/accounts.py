@@ -13,10 +13,10 @@ from redis.asyncio import Redis
 from service.api.convert import account_out
 from service.api.problems import AUTHED, NotFound, documented
 from service.api.schemas import AccountList, AccountOut, TrackAccount
+from service.api.state import Ctx
 from service.model import AccountRef
-from service.storage import accounts, keys
+from service.storage import accounts
 from service.storage import scores as score_store
-from service.storage.records import ScorePoint, decode
 
 __all__ = ["AccountsController", "account_not_found"]
 
@@ -26,11 +26,9 @@ def account_not_found(ref: AccountRef) -> NotFound:
     return NotFound(f"account {ref.platform}/{ref.account} is not tracked")
 
 
-async def _latest_score(
-    redis: NamedDependency[Redis], tenant: NamedDependency[str], ref: AccountRef
-) -> float | None:
-    points = await score_store.history(redis, tenant, ref, limit=1)
-    return points[0].score if points else None
+async def _latest_score(redis: Redis, tenant: str, ref: AccountRef) -> float | None:
+    [point] = await score_store.summaries(redis, tenant, [ref])
+    return None if point is None else point.score
 
 
 class AccountsController(Controller):
@@ -40,32 +38,25 @@ class AccountsController(Controller):
     @get("/", summary="List the tenant's tracked accounts", responses=documented(*AUTHED))
     async def list_accounts(
         self,
-        redis: NamedDependency[Redis],
-        tenant: NamedDependency[str],
+        ctx: NamedDependency[Ctx],
         offset: Annotated[int, QueryParameter(ge=0)] = 0,
         limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 100,
     ) -> AccountList:
+        redis, tenant = ctx.redis, ctx.tenant
         records, total = await accounts.list_accounts(redis, tenant, offset=offset, limit=limit)
-        async with redis.pipeline(transaction=False) as pipe:
-            for r in records:
-                pipe.lindex(keys.AccountKeys(tenant, r.platform, r.account).history, 0)
-            heads = await pipe.execute() if records else []
+        refs = [AccountRef(r.platform, r.account) for r in records]
+        points = await score_store.summaries(redis, tenant, refs)
         items = [
-            account_out(r, None if head is None else decode(head, ScorePoint).score)
-            for r, head in zip(records, heads, strict=True)
+            account_out(r, None if point is None else point.score)
+            for r, point in zip(records, points, strict=True)
         ]
         return AccountList(accounts=items, total=total, offset=offset, limit=limit)
 
     @post(
         "/", status_code=HTTP_201_CREATED, summary="Track an account", responses=documented(*AUTHED)
     )
-    async def track(
-        self,
-        data: JSONBody[TrackAccount],
-        redis: NamedDependency[Redis],
-        tenant: NamedDependency[str],
-        now: NamedDependency[float],
-    ) -> AccountOut:
+    async def track(self, data: JSONBody[TrackAccount], ctx: NamedDependency[Ctx]) -> AccountOut:
+        redis, tenant, now = ctx.redis, ctx.tenant, ctx.now
         ref = AccountRef(data.platform, data.account)
         record = await accounts.track(redis, tenant, ref, now)
         return account_out(record, await _latest_score(redis, tenant, ref))
@@ -76,12 +67,9 @@ class AccountsController(Controller):
         responses=documented(404, *AUTHED),
     )
     async def read(
-        self,
-        platform: FromPath[str],
-        account: FromPath[str],
-        redis: NamedDependency[Redis],
-        tenant: NamedDependency[str],
+        self, platform: FromPath[str], account: FromPath[str], ctx: NamedDependency[Ctx]
     ) -> AccountOut:
+        redis, tenant = ctx.redis, ctx.tenant
         ref = AccountRef(platform, account)
         record = await accounts.get(redis, tenant, ref)
         if record is None:
@@ -95,12 +83,9 @@ class AccountsController(Controller):
         responses=documented(404, *AUTHED),
     )
     async def remove(
-        self,
-        platform: FromPath[str],
-        account: FromPath[str],
-        redis: NamedDependency[Redis],
-        tenant: NamedDependency[str],
+        self, platform: FromPath[str], account: FromPath[str], ctx: NamedDependency[Ctx]
     ) -> None:
+        redis, tenant = ctx.redis, ctx.tenant
         ref = AccountRef(platform, account)
         if not await accounts.delete(redis, tenant, ref):
             raise account_not_found(ref)

@@ -16,7 +16,6 @@ from litestar import Litestar
 from litestar.config.cors import CORSConfig
 from litestar.di import Provide
 from litestar.exceptions import HTTPException
-from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
@@ -26,7 +25,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from service import __version__ as rapport_version
 from service.api.accounts import AccountsController
-from service.api.auth import PUBLIC_PATHS, BearerKeyMiddleware
+from service.api.auth import BearerKeyMiddleware
 from service.api.connectors import ConnectorsController
 from service.api.health import healthz, metrics, readyz
 from service.api.ingest import IngestController
@@ -40,10 +39,8 @@ from service.api.problems import (
 from service.api.scores import BatchController, ScoresController
 from service.api.state import (
     Services,
-    provide_now,
-    provide_redis,
+    provide_ctx,
     provide_services,
-    provide_tenant,
 )
 from service.api.webhooks import WebhooksController
 from service.metric import MetricConfig
@@ -135,11 +132,9 @@ def create_app(
         ],
         dependencies={
             "services": Provide(provide_services, sync_to_thread=False),
-            "redis": Provide(provide_redis, sync_to_thread=False),
-            "tenant": Provide(provide_tenant, sync_to_thread=False),
-            "now": Provide(provide_now, sync_to_thread=False),
+            "ctx": Provide(provide_ctx, sync_to_thread=False),
         },
-        middleware=[DefineMiddleware(BearerKeyMiddleware, exclude=PUBLIC_PATHS)],
+        middleware=[BearerKeyMiddleware],
         exception_handlers={
             HTTPException: http_exception_handler,
             Exception: internal_error_handler,
@@ -147,6 +142,7 @@ def create_app(
             RedisTimeoutError: service_unavailable_handler,
         },
         lifespan=[redis_pool, jobs_lifespan(settings.queue_redis_url or url)],
+        logging_config=None,  # JSON lines from `rapport.*` only; root logging is left alone
         state=None,
         openapi_config=openapi_config(),
         cors_config=cors,

@@ -1,6 +1,7 @@
 """Authentication (`Authorization: Bearer <key>`) and per-key rate limiting.
 
-The key's tenant becomes `request.auth`; handlers get it through the `tenant` dependency and
+Every route but `/healthz`, `/readyz`, `/metrics` and `/schema*` needs a key. The key's record
+becomes `request.auth`; handlers get it through the `tenant` dependency and
 every storage call is scoped by it. A missing, malformed, unknown or revoked key is one and the
 same 401, so the answer tells nothing about which keys exist. Keys are never read from the URL.
 
@@ -12,39 +13,64 @@ that many seconds.
 from __future__ import annotations
 
 import hashlib
-from typing import Any
 
-from litestar.connection import ASGIConnection
+from litestar import Litestar
+from litestar.enums import ScopeType
 from litestar.exceptions import NotAuthorizedException
-from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
+from litestar.types import ASGIApp, Receive, Scope, Send
 
 from service.api.problems import RateLimitedError
 from service.api.state import services_of
-from service.storage import apikeys, ratelimit
+from service.storage import apikeys
 
-__all__ = ["KEY_CACHE_TTL", "PUBLIC_PATHS", "BearerKeyMiddleware"]
+__all__ = ["KEY_CACHE_TTL", "BearerKeyMiddleware"]
 
 KEY_CACHE_TTL = 5.0
-#: Routes that need no key: liveness, readiness, metrics and the OpenAPI document.
-PUBLIC_PATHS = ["^/healthz$", "^/readyz$", "^/metrics$", "^/schema"]
 _CACHE_MAX = 10_000
 
 
-class BearerKeyMiddleware(AbstractAuthenticationMiddleware):
-    async def authenticate_request(
-        self, connection: ASGIConnection[Any, Any, Any, Any]
-    ) -> AuthenticationResult:
-        services = services_of(connection.app.state)
-        header = connection.headers.get("authorization", "")
-        scheme, _, key = header.partition(" ")
-        key = key.strip()
-        if scheme.lower() != "bearer" or not key:
-            raise NotAuthorizedException(
-                "missing API key: send `Authorization: Bearer <key>`",
-                headers={"WWW-Authenticate": 'Bearer realm="rapport"'},
-            )
+def _is_public(path: str) -> bool:
+    return path in _PUBLIC_EXACT or path.startswith("/schema")
+
+
+_PUBLIC_EXACT = frozenset({"/healthz", "/readyz", "/metrics"})
+
+
+def _missing() -> NotAuthorizedException:
+    return NotAuthorizedException(
+        "missing API key: send `Authorization: Bearer <key>`",
+        headers={"WWW-Authenticate": 'Bearer realm="rapport"'},
+    )
+
+
+class BearerKeyMiddleware:
+    """Plain ASGI middleware (litestar runs it inside its exception handling, so the errors it
+    raises become problem+json). It reads the raw header list instead of building a
+    connection object: it runs on every request."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != ScopeType.HTTP or _is_public(scope["path"]):
+            await self.app(scope, receive, send)
+            return
+        header = b""
+        for name, value in scope["headers"]:
+            if name == b"authorization":
+                header = value
+                break
+        scheme, _, raw_key = header.partition(b" ")
+        raw_key = raw_key.strip()
+        if scheme.lower() != b"bearer" or not raw_key:
+            raise _missing()
+        try:
+            key = raw_key.decode("ascii")
+        except UnicodeDecodeError:
+            raise _missing() from None
+        services = services_of(Litestar.from_scope(scope).state)
         now = services.clock()
-        digest = hashlib.sha256(key.encode()).hexdigest()
+        digest = hashlib.sha256(raw_key).hexdigest()
         cached = services.key_cache.get(digest)
         if cached is not None and cached[1] > now:
             record = cached[0]
@@ -60,16 +86,13 @@ class BearerKeyMiddleware(AbstractAuthenticationMiddleware):
             if len(services.key_cache) >= _CACHE_MAX:
                 services.key_cache.clear()
             services.key_cache[digest] = (record, now + KEY_CACHE_TTL)
-        retry_after = await ratelimit.hit(
-            services.db,
-            record.key_id,
-            limit=services.settings.rate_limit_per_minute,
-            now=now,
-        )
+        retry_after = await services.limiter.hit(services.db, record.key_id, now=now)
         if retry_after is not None:
+            limit = services.settings.rate_limit_per_minute
             raise RateLimitedError(
-                f"rate limit of {services.settings.rate_limit_per_minute} requests per minute "
-                "for this key exceeded",
+                f"rate limit of {limit} requests per minute for this key exceeded",
                 headers={"Retry-After": str(retry_after)},
             )
-        return AuthenticationResult(user=record.tenant, auth=record)
+        scope["user"] = record.tenant
+        scope["auth"] = record
+        await self.app(scope, receive, send)

@@ -9,7 +9,7 @@ from litestar.di import NamedDependency
 
 from service.api.problems import AUTHED, documented
 from service.api.schemas import ConnectorOut, ConnectorsOut, LoadErrorOut
-from service.api.state import Services
+from service.api.state import Ctx
 
 __all__ = ["ConnectorsController"]
 
@@ -23,10 +23,10 @@ class ConnectorsController(Controller):
         summary="Installed connectors, their capabilities and load errors",
         responses=documented(*AUTHED),
     )
-    async def list_connectors(
-        self, services: NamedDependency[Services], tenant: NamedDependency[str]
-    ) -> ConnectorsOut:
-        del tenant  # authenticated like every /v1 route; the answer is the same for all tenants
+    async def list_connectors(self, ctx: NamedDependency[Ctx]) -> ConnectorsOut:
+        services = ctx.services
+        # Authenticated like every /v1 route (ctx exists only then); the answer is the same for
+        # every tenant.
         registry = services.registry
         if registry is None:
             return ConnectorsOut(connectors=[], errors=[])

@@ -18,11 +18,10 @@ from litestar.exceptions import HTTPException
 from litestar.openapi.spec import OpenAPIMediaType, Operation, RequestBody, Schema
 from litestar.openapi.spec.enums import OpenAPIType
 from litestar.status_codes import HTTP_200_OK
-from redis.asyncio import Redis
 
 from service.api.problems import AUTHED, documented, field_of
 from service.api.schemas import IngestOut, TrackAccount
-from service.api.state import Services
+from service.api.state import Ctx
 from service.model import Interaction
 from service.storage import scores as score_store
 from service.storage import webhooks
@@ -131,13 +130,8 @@ class IngestController(Controller):
         operation_class=_IngestOperation,
         responses=documented(413, 415, *AUTHED),
     )
-    async def ingest(
-        self,
-        request: Request[Any, Any, Any],
-        redis: NamedDependency[Redis],
-        tenant: NamedDependency[str],
-        services: NamedDependency[Services],
-    ) -> IngestOut:
+    async def ingest(self, request: Request[Any, Any, Any], ctx: NamedDependency[Ctx]) -> IngestOut:
+        redis, tenant, services = ctx.redis, ctx.tenant, ctx.services
         content_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
         body = await request.body()
         events = parse_events(body, content_type)

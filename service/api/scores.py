@@ -15,22 +15,19 @@ from service.api.accounts import account_not_found
 from service.api.convert import history_point
 from service.api.problems import AUTHED, UnprocessableError, documented
 from service.api.schemas import BatchItem, BatchRequest, BatchResponse, HistoryOut
-from service.api.state import Services
+from service.api.state import Ctx
 from service.metric import ScoreReport
 from service.metric.decay import from_epoch
 from service.model import AccountRef
 from service.storage import accounts, keys
 from service.storage import scores as score_store
-from service.storage.records import ScorePoint, decode
 
 __all__ = ["BatchController", "ScoresController"]
 
 _ACCOUNT = "/v1/accounts/{platform:str}/{account:str}"
 
 
-async def _require_account(
-    redis: NamedDependency[Redis], tenant: NamedDependency[str], ref: AccountRef
-) -> None:
+async def _require_account(redis: Redis, tenant: str, ref: AccountRef) -> None:
     if await accounts.get(redis, tenant, ref) is None:
         raise account_not_found(ref)
 
@@ -50,15 +47,13 @@ class ScoresController(Controller):
     )
     async def score(
         self,
+        ctx: NamedDependency[Ctx],
         platform: FromPath[str],
         account: FromPath[str],
-        redis: NamedDependency[Redis],
-        tenant: NamedDependency[str],
-        services: NamedDependency[Services],
-        now: NamedDependency[float],
         as_of: FromQuery[datetime | None] = None,
         top: Annotated[int, QueryParameter(ge=0, le=1000)] = score_store.DEFAULT_TOP,
     ) -> ScoreReport:
+        redis, tenant, services, now = ctx.redis, ctx.tenant, ctx.services, ctx.now
         ref = AccountRef(platform, account)
         if as_of is None and top == score_store.DEFAULT_TOP:
             stored = await score_store.get_current(redis, tenant, ref)
@@ -88,12 +83,12 @@ class ScoresController(Controller):
     )
     async def history(
         self,
+        ctx: NamedDependency[Ctx],
         platform: FromPath[str],
         account: FromPath[str],
-        redis: NamedDependency[Redis],
-        tenant: NamedDependency[str],
         limit: Annotated[int, QueryParameter(ge=1, le=10_000)] = 100,
     ) -> HistoryOut:
+        redis, tenant = ctx.redis, ctx.tenant
         ref = AccountRef(platform, account)
         await _require_account(redis, tenant, ref)
         points = await score_store.history(redis, tenant, ref, limit=limit)
@@ -116,24 +111,20 @@ class BatchController(Controller):
         "account is `GET /v1/accounts/{platform}/{account}/score`.",
         responses=documented(*AUTHED),
     )
-    async def batch(
-        self,
-        data: JSONBody[BatchRequest],
-        redis: NamedDependency[Redis],
-        tenant: NamedDependency[str],
-    ) -> BatchResponse:
-        refs = data.accounts
-        async with redis.pipeline(transaction=False) as pipe:
-            for ref in refs:
-                k = keys.AccountKeys(tenant, ref.platform, ref.account)
-                pipe.lindex(k.history, 0)
-                pipe.exists(k.meta)
-            replies = await pipe.execute()
+    async def batch(self, data: JSONBody[BatchRequest], ctx: NamedDependency[Ctx]) -> BatchResponse:
+        redis, tenant = ctx.redis, ctx.tenant
+        refs = [AccountRef(a.platform, a.account) for a in data.accounts]
+        points = await score_store.summaries(redis, tenant, refs)
+        misses = [i for i, point in enumerate(points) if point is None]
+        tracked: dict[int, bool] = {}
+        if misses:  # tell "not tracked by you" from "tracked, not scored yet"
+            async with redis.pipeline(transaction=False) as pipe:
+                for i in misses:
+                    pipe.exists(keys.AccountKeys(tenant, refs[i].platform, refs[i].account).meta)
+                tracked = dict(zip(misses, map(bool, await pipe.execute()), strict=True))
         results: list[BatchItem] = []
-        for i, ref in enumerate(refs):
-            head, tracked = replies[2 * i], replies[2 * i + 1]
-            if head is not None:
-                point = decode(head, ScorePoint)
+        for i, (ref, point) in enumerate(zip(refs, points, strict=True)):
+            if point is not None:
                 results.append(
                     BatchItem(
                         platform=ref.platform,
@@ -151,7 +142,7 @@ class BatchController(Controller):
                     BatchItem(
                         platform=ref.platform,
                         account=ref.account,
-                        status="not_scored" if tracked else "not_found",
+                        status="not_scored" if tracked[i] else "not_found",
                     )
                 )
         return BatchResponse(results=results)

@@ -16,9 +16,18 @@ from service.api.observability import Metrics
 from service.metric import MetricConfig
 from service.plugins.host import ConnectorRegistry
 from service.settings import Settings
+from service.storage.ratelimit import BatchedLimiter
 from service.storage.records import ApiKeyRecord
 
-__all__ = ["Services", "provide_now", "provide_redis", "provide_services", "provide_tenant"]
+__all__ = [
+    "Ctx",
+    "Services",
+    "provide_ctx",
+    "provide_now",
+    "provide_redis",
+    "provide_services",
+    "provide_tenant",
+]
 
 
 @dataclass
@@ -31,8 +40,12 @@ class Services:
     registry: ConnectorRegistry | None
     clock: Callable[[], float] = time.time
     redis: Redis | None = None
+    limiter: BatchedLimiter = field(init=False)
     #: sha256(key) -> (record, expires_at): a revoked key stops working within `KEY_CACHE_TTL`.
     key_cache: dict[str, tuple[ApiKeyRecord, float]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.limiter = BatchedLimiter(self.settings.rate_limit_per_minute)
 
     @property
     def db(self) -> Redis:
@@ -56,6 +69,23 @@ def provide_redis(state: State) -> Redis:
 
 def provide_now(state: State) -> float:
     return services_of(state).clock()
+
+
+@dataclass(slots=True, frozen=True)
+class Ctx:
+    """What a `/v1` handler works with: one dependency, so litestar resolves it without
+    spawning a task group per request (several dependencies are resolved concurrently)."""
+
+    services: Services
+    redis: Redis
+    tenant: str
+    now: float
+
+
+def provide_ctx(request: Request[ApiKeyRecord, ApiKeyRecord, State]) -> Ctx:
+    """The authenticated tenant, the Redis pool, the services and the request's clock time."""
+    services = services_of(request.app.state)
+    return Ctx(services, services.db, provide_tenant(request), services.clock())
 
 
 def provide_tenant(request: Request[ApiKeyRecord, ApiKeyRecord, State]) -> str:

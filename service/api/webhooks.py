@@ -6,11 +6,11 @@ from litestar import Controller, delete, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
-from redis.asyncio import Redis
 
 from service.api.convert import webhook_out
 from service.api.problems import AUTHED, NotFound, documented
 from service.api.schemas import WebhookCreate, WebhookCreated, WebhookList
+from service.api.state import Ctx
 from service.metric.decay import from_epoch
 from service.storage import webhooks
 
@@ -30,12 +30,9 @@ class WebhooksController(Controller):
         responses=documented(*AUTHED),
     )
     async def create(
-        self,
-        data: JSONBody[WebhookCreate],
-        redis: NamedDependency[Redis],
-        tenant: NamedDependency[str],
-        now: NamedDependency[float],
+        self, data: JSONBody[WebhookCreate], ctx: NamedDependency[Ctx]
     ) -> WebhookCreated:
+        redis, tenant, now = ctx.redis, ctx.tenant, ctx.now
         hook = await webhooks.create(redis, tenant, url=data.url, threshold=data.threshold, now=now)
         return WebhookCreated(
             id=hook.id,
@@ -50,9 +47,8 @@ class WebhooksController(Controller):
         summary="List the tenant's webhooks (secrets are not shown)",
         responses=documented(*AUTHED),
     )
-    async def list_webhooks(
-        self, redis: NamedDependency[Redis], tenant: NamedDependency[str]
-    ) -> WebhookList:
+    async def list_webhooks(self, ctx: NamedDependency[Ctx]) -> WebhookList:
+        redis, tenant = ctx.redis, ctx.tenant
         hooks = await webhooks.list_webhooks(redis, tenant)
         return WebhookList(webhooks=[webhook_out(h) for h in hooks])
 
@@ -62,8 +58,7 @@ class WebhooksController(Controller):
         summary="Delete a webhook",
         responses=documented(404, *AUTHED),
     )
-    async def remove(
-        self, webhook_id: FromPath[str], redis: NamedDependency[Redis], tenant: NamedDependency[str]
-    ) -> None:
+    async def remove(self, webhook_id: FromPath[str], ctx: NamedDependency[Ctx]) -> None:
+        redis, tenant = ctx.redis, ctx.tenant
         if not await webhooks.delete(redis, tenant, webhook_id):
             raise NotFound(f"webhook {webhook_id} not found")

@@ -1,0 +1,324 @@
+"""Scoring API throughput and latency, as ratios to a bare litestar endpoint.
+
+    .venv/bin/python bench/api_bench.py               # about a minute; prints a table and JSON
+    .venv/bin/python bench/api_bench.py --seconds 3   # quicker
+
+What it does, all on loopback (127.0.0.1) and bounded in time:
+1. starts a private redis-server (service.redis_launcher, unix socket) and seeds it through the
+   storage layer: one tenant, 100 accounts with 40 relationships each, scored;
+2. serves, one after the other and with identical uvicorn settings (one worker, uvloop and
+   httptools when installed, no access log), (a) a bare litestar app whose only route returns a
+   constant msgspec Struct and (b) the Rapport app (`service.api.asgi:app_factory`);
+3. drives each with `wrk` (saturation: requests/s, p50, p99 at a fixed number of connections)
+   and `hey -q` (a paced run at 70 % of the endpoint's own saturation rate: p50 and p99);
+4. reports the single-score GET and the 100-account batch as ratios to the bare endpoint.
+
+`wrk` and `hey` are Debian packages (`apt-get install wrk hey`); the load generator shares the
+machine's cores with the server, which is why only ratios measured in the same run mean much.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+import msgspec
+from litestar import Litestar, get
+from redis.asyncio import Redis
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from service.metric import MetricConfig  # noqa: E402
+from service.model import AccountRef, Direction, Interaction, Kind  # noqa: E402
+from service.redis_launcher import RedisServer  # noqa: E402
+from service.storage import apikeys, scores  # noqa: E402
+from service.storage.ingest import ingest  # noqa: E402
+
+HOST = "127.0.0.1"
+ACCOUNTS = 100
+RELATIONSHIPS = 40
+EVENTS_PER_RELATIONSHIP = 6
+
+
+class Constant(msgspec.Struct):
+    status: str
+    score: float
+    genuine_connections: int
+
+
+_CONSTANT = Constant(status="ok", score=42.0, genuine_connections=7)
+
+
+@get("/bare")
+async def bare() -> Constant:
+    return _CONSTANT
+
+
+def bare_app() -> Litestar:
+    """The baseline: litestar, one route, a constant Struct, nothing else."""
+    return Litestar(route_handlers=[bare])
+
+
+@dataclass
+class Run:
+    name: str
+    rps: float
+    p50_ms: float
+    p99_ms: float
+    errors: int
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind((HOST, 0))
+        return int(sock.getsockname()[1])
+
+
+def _events(account: str) -> list[Interaction]:
+    t0 = datetime(2026, 1, 1, tzinfo=UTC)
+    kinds = [Kind.REPLY, Kind.LIKE, Kind.MESSAGE, Kind.MENTION, Kind.REPOST, Kind.QUOTE]
+    out = []
+    for r in range(RELATIONSHIPS):
+        for e in range(EVENTS_PER_RELATIONSHIP):
+            out.append(
+                Interaction(
+                    platform="mastodon",
+                    ego=account,
+                    counterpart=f"peer{r}",
+                    direction=Direction.OUT if (r + e) % 2 else Direction.IN,
+                    kind=kinds[(r + e) % len(kinds)],
+                    at=t0 + timedelta(days=(r * 3 + e * 5) % 300, hours=e),
+                    event_id=f"{account}-{r}-{e}",
+                    text_len=40,
+                )
+            )
+    return out
+
+
+async def _seed(url: str) -> str:
+    client = Redis.from_url(url)
+    try:
+        key, _ = await apikeys.create(client, "bench", now=time.time())
+        config = MetricConfig()
+        now = time.time()
+        for i in range(ACCOUNTS):
+            account = f"user{i}"
+            await ingest(
+                client,
+                "bench",
+                _events(account),
+                now=now,
+                config=config,
+                dedup_window_days=400,
+                events_retention_days=3650,
+            )
+            await scores.refresh(
+                client,
+                "bench",
+                AccountRef("mastodon", account),
+                now=now,
+                config=config,
+                history_len=10,
+            )
+        return key
+    finally:
+        await client.aclose()
+
+
+def _serve(target: list[str], port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
+    args = [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        *target,
+        "--factory",
+        "--host",
+        HOST,
+        "--port",
+        str(port),
+        "--workers",
+        "1",
+        "--no-access-log",
+        "--log-level",
+        "warning",
+    ]
+    try:
+        import httptools  # noqa: F401
+        import uvloop  # noqa: F401
+
+        args += ["--loop", "uvloop", "--http", "httptools"]
+    except ImportError:
+        pass
+    process = subprocess.Popen(
+        args, env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            httpx.get(
+                f"http://{HOST}:{port}/healthz"
+                if "asgi" in target[0]
+                else f"http://{HOST}:{port}/bare",
+                timeout=1,
+            )
+            return process
+        except httpx.TransportError:
+            if process.poll() is not None:
+                break
+            time.sleep(0.1)
+    process.kill()
+    raise SystemExit(f"server {target} did not start")
+
+
+_UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+
+
+def _ms(text: str) -> float:
+    match = re.fullmatch(r"([\d.]+)(us|ms|s)", text.strip())
+    if not match:
+        raise ValueError(f"cannot read latency {text!r}")
+    return float(match.group(1)) * _UNITS[match.group(2)]
+
+
+def _wrk(
+    name: str, url: str, seconds: int, connections: int, headers: dict[str, str], body: bytes | None
+) -> Run:
+    lua = None
+    args = ["wrk", "-t", "1", "-c", str(connections), "-d", f"{seconds}s", "--latency"]
+    for key, value in headers.items():
+        args += ["-H", f"{key}: {value}"]
+    if body is not None:
+        lua = tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False)  # noqa: SIM115
+        lua.write(f"wrk.method = 'POST'\nwrk.body = {json.dumps(body.decode())}\n")
+        lua.close()
+        args += ["-s", lua.name]
+    try:
+        out = subprocess.run([*args, url], capture_output=True, text=True, check=True).stdout
+    finally:
+        if lua is not None:
+            os.unlink(lua.name)
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    p50 = _ms(re.search(r"50%\s+(\S+)", out).group(1))  # type: ignore[union-attr]
+    p99 = _ms(re.search(r"99%\s+(\S+)", out).group(1))  # type: ignore[union-attr]
+    bad = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
+    socket_errors = re.search(r"Socket errors:.*", out)
+    errors = int(bad.group(1)) if bad else 0
+    if socket_errors:
+        errors += sum(int(n) for n in re.findall(r"\d+", socket_errors.group(0)))
+    return Run(name, rps, p50, p99, errors)
+
+
+def _hey(
+    name: str,
+    url: str,
+    seconds: int,
+    rate: float,
+    headers: dict[str, str],
+    body: bytes | None,
+) -> Run:
+    workers = 8
+    args = ["hey", "-z", f"{seconds}s", "-c", str(workers), "-q", f"{rate / workers:.1f}"]
+    for key, value in headers.items():
+        args += ["-H", f"{key}: {value}"]
+    if body is not None:
+        args += ["-m", "POST", "-d", body.decode()]
+    out = subprocess.run([*args, url], capture_output=True, text=True, check=True).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    p50 = float(re.search(r"50% in ([\d.]+) secs", out).group(1)) * 1000  # type: ignore[union-attr]
+    p99 = float(re.search(r"99% in ([\d.]+) secs", out).group(1)) * 1000  # type: ignore[union-attr]
+    statuses = dict(re.findall(r"\[(\d{3})\]\s+(\d+) responses", out))
+    errors = sum(int(n) for code, n in statuses.items() if not code.startswith("2"))
+    return Run(name, rps, p50, p99, errors)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--seconds", type=int, default=5, help="length of each run (max 30)")
+    parser.add_argument("--connections", type=int, default=16, help="wrk connections")
+    parser.add_argument("--json", type=Path, help="also write the results as JSON here")
+    opts = parser.parse_args()
+    seconds = max(1, min(opts.seconds, 30))
+    for tool in ("wrk", "hey"):
+        if shutil.which(tool) is None:
+            raise SystemExit(f"{tool} not found: apt-get install wrk hey")
+
+    with tempfile.TemporaryDirectory() as tmp, RedisServer(tmp, unix_socket=True) as redis:
+        key = asyncio.run(_seed(redis.url))
+        auth = {"Authorization": f"Bearer {key}"}
+        batch = msgspec.json.encode(
+            {"accounts": [{"platform": "mastodon", "account": f"user{i}"} for i in range(100)]}
+        )
+        json_headers = {**auth, "Content-Type": "application/json"}
+        env = {
+            "RAPPORT_REDIS_URL": redis.url,
+            "RAPPORT_RATE_LIMIT_PER_MINUTE": str(10**9),
+            "RAPPORT_PLUGINS_ALLOW": "none",
+        }
+        results: dict[str, Run] = {}
+        targets = {
+            "bare": (["--app-dir", str(ROOT / "bench"), "api_bench:bare_app"], "/bare", {}, None),
+            "score": (
+                ["service.api.asgi:app_factory"],
+                "/v1/accounts/mastodon/user7/score",
+                auth,
+                None,
+            ),
+            "batch100": (["service.api.asgi:app_factory"], "/v1/scores/batch", json_headers, batch),
+        }
+        for name, (target, path, headers, body) in targets.items():
+            port = _free_port()
+            server = _serve(target, port, env)
+            try:
+                url = f"http://{HOST}:{port}{path}"
+                check = httpx.request("POST" if body else "GET", url, headers=headers, content=body)
+                check.raise_for_status()
+                _wrk(name, url, 1, opts.connections, headers, body)  # warm-up
+                saturated = _wrk(name, url, seconds, opts.connections, headers, body)
+                paced = _hey(name, url, seconds, 0.7 * saturated.rps, headers, body)
+                results[name] = saturated
+                results[name + "@70%"] = paced
+            finally:
+                server.terminate()
+                server.wait(10)
+
+    bare_run, bare_paced = results["bare"], results["bare@70%"]
+    report = {
+        "machine": f"{os.cpu_count()} cpus, {sys.platform}, python {sys.version.split()[0]}",
+        "seconds_per_run": seconds,
+        "connections": opts.connections,
+        "runs": {name: asdict(run) for name, run in results.items()},
+        "ratios": {
+            "score_rps_vs_bare": results["score"].rps / bare_run.rps,
+            "batch100_rps_vs_bare": results["batch100"].rps / bare_run.rps,
+            "batch100_scores_per_s": results["batch100"].rps * 100,
+            "score_p99_at_70pct_vs_bare": results["score@70%"].p99_ms / bare_paced.p99_ms,
+            "batch100_p99_at_70pct_vs_bare": results["batch100@70%"].p99_ms / bare_paced.p99_ms,
+        },
+    }
+    print(f"{'run':<14}{'req/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}")
+    for name, run in results.items():
+        print(f"{name:<14}{run.rps:>10.0f}{run.p50_ms:>9.2f}{run.p99_ms:>9.2f}{run.errors:>8}")
+    for name, value in report["ratios"].items():  # type: ignore[union-attr]
+        print(f"{name:<32}{value:>12.3f}")
+    text = json.dumps(report, indent=2)
+    print(text)
+    if opts.json:
+        opts.json.write_text(text + "\n")
+
+
+if __name__ == "__main__":
+    main()
