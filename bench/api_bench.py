@@ -250,6 +250,12 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=5, help="length of each run (max 30)")
     parser.add_argument("--connections", type=int, default=16, help="wrk connections")
     parser.add_argument("--json", type=Path, help="also write the results as JSON here")
+    parser.add_argument(
+        "--log-level",
+        default="INFO",
+        help="RAPPORT_LOG_LEVEL of the Rapport server (INFO logs "
+        "one JSON line per request, as in production)",
+    )
     opts = parser.parse_args()
     seconds = max(1, min(opts.seconds, 30))
     for tool in ("wrk", "hey"):
@@ -267,6 +273,7 @@ def main() -> None:
             "RAPPORT_REDIS_URL": redis.url,
             "RAPPORT_RATE_LIMIT_PER_MINUTE": str(10**9),
             "RAPPORT_PLUGINS_ALLOW": "none",
+            "RAPPORT_LOG_LEVEL": opts.log_level,
         }
         results: dict[str, Run] = {}
         targets = {
@@ -300,6 +307,7 @@ def main() -> None:
         "machine": f"{os.cpu_count()} cpus, {sys.platform}, python {sys.version.split()[0]}",
         "seconds_per_run": seconds,
         "connections": opts.connections,
+        "log_level": opts.log_level,
         "runs": {name: asdict(run) for name, run in results.items()},
         "ratios": {
             "score_rps_vs_bare": results["score"].rps / bare_run.rps,
