@@ -25,7 +25,7 @@ from service.api.state import Ctx
 from service.model import Interaction
 from service.storage import scores as score_store
 from service.storage import webhooks
-from service.storage.ingest import ingest
+from service.storage.ingest import event_problem, ingest
 
 __all__ = ["MAX_REPORTED_ERRORS", "IngestController", "parse_events"]
 
@@ -39,7 +39,7 @@ class BadEvents(HTTPException):
     status_code = 400
 
 
-def parse_events(body: bytes, content_type: str) -> list[Interaction]:
+def parse_events(body: bytes, content_type: str, now: float) -> list[Interaction]:
     """Validate every event of the body, or raise one 400 listing the first errors."""
     errors: list[dict[str, str]] = []
     if content_type in NDJSON_TYPES:
@@ -48,18 +48,31 @@ def parse_events(body: bytes, content_type: str) -> list[Interaction]:
             if not line.strip():
                 continue
             try:
-                events.append(_line_decoder.decode(line))
+                event = _line_decoder.decode(line)
             except (msgspec.ValidationError, msgspec.DecodeError) as exc:
                 message = str(exc)
                 errors.append({"line": str(number), "field": field_of(message), "message": message})
-                if len(errors) >= MAX_REPORTED_ERRORS:
-                    break
+            else:
+                problem = event_problem(event, now)
+                if problem is None:
+                    events.append(event)
+                else:
+                    errors.append({"line": str(number), "field": problem[0], "message": problem[1]})
+            if len(errors) >= MAX_REPORTED_ERRORS:
+                break
     elif content_type == "application/json":
         try:
             events = _array_decoder.decode(body)
         except (msgspec.ValidationError, msgspec.DecodeError) as exc:
             message = str(exc)
             errors.append({"field": field_of(message), "message": message})
+        else:
+            for index, event in enumerate(events):
+                problem = event_problem(event, now)
+                if problem is not None:
+                    errors.append({"field": f"[{index}].{problem[0]}", "message": problem[1]})
+                if len(errors) >= MAX_REPORTED_ERRORS:
+                    break
     else:
         raise HTTPException(
             status_code=415,
@@ -134,8 +147,8 @@ class IngestController(Controller):
         redis, tenant, services = ctx.redis, ctx.tenant, ctx.services
         content_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
         body = await request.body()
-        events = parse_events(body, content_type)
         now = services.clock()
+        events = parse_events(body, content_type, now)
         settings = services.settings
         result = await ingest(
             redis,

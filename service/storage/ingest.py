@@ -32,17 +32,33 @@ from service.storage import keys
 from service.storage._redis import aw
 from service.storage.records import AccountRecord, decode, encode
 
-__all__ = ["IngestResult", "ingest"]
+__all__ = ["MAX_FUTURE_SECONDS", "MAX_TEXT_LEN", "IngestResult", "event_problem", "ingest"]
 
 _MAX_RETRIES = 50
+#: How far ahead of the server clock an event may be (clock skew); a later one would push the
+#: account's de-duplication horizon into the future and make every real event look stale.
+MAX_FUTURE_SECONDS = DAY_SECONDS
+#: The metric keeps text lengths as 32-bit integers.
+MAX_TEXT_LEN = 2**31 - 1
+
+
+def event_problem(event: Interaction, now: float) -> tuple[str, str] | None:
+    """(field, message) when an otherwise valid event cannot be stored honestly, else None."""
+    if event.at.timestamp() > now + MAX_FUTURE_SECONDS:
+        return "at", f"{event.at.isoformat()} is more than a day ahead of the server clock"
+    if event.text_len is not None and event.text_len > MAX_TEXT_LEN:
+        return "text_len", f"must be at most {MAX_TEXT_LEN}"
+    return None
 
 
 class IngestResult(msgspec.Struct, kw_only=True):
-    """What a batch did: events counted, duplicates and stale events skipped, per account."""
+    """What a batch did: events counted, and skipped as duplicates, as stale, or as rejected
+    (see `event_problem`)."""
 
     accepted: int = 0
     duplicates: int = 0
     stale: int = 0
+    rejected: int = 0
     accounts: list[AccountRef] = msgspec.field(default_factory=list)
     relationships_updated: int = 0
 
@@ -85,7 +101,13 @@ async def ingest(
 ) -> IngestResult:
     """Fold validated events into the tenant's store (see the module docstring)."""
     result = IngestResult()
-    for batch in _group(events).values():
+    usable = []
+    for event in events:
+        if event_problem(event, now) is None:
+            usable.append(event)
+        else:
+            result.rejected += 1
+    for batch in _group(usable).values():
         result.duplicates += batch.duplicates
         accepted, duplicates, stale, touched = await _ingest_account(
             redis,

@@ -122,3 +122,28 @@ def test_score_change_queues_a_signed_webhook_delivery(api: Api) -> None:
     assert delivery.headers["Rapport-Signature"].startswith("t=")
     metrics = api.client.get("/metrics").text
     assert "rapport_webhook_deliveries_queued_total 1.0" in metrics
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"at": "9999-12-31T23:59:59Z"}, "at"),  # would poison the de-duplication horizon
+        ({"text_len": 10**12}, "text_len"),  # more than the metric can hold
+    ],
+)
+def test_events_the_store_cannot_hold_honestly_are_refused(
+    api: Api, change: dict[str, object], field: str
+) -> None:
+    before = snapshot(api.redis)
+    event = msgspec.json.decode(ndjson_events(1).splitlines()[0]) | change
+    lines = [*ndjson_events(3).splitlines(), msgspec.json.encode(event)]
+    r = api.client.post("/v1/ingest", content=b"\n".join(lines), headers={**api.acme, **NDJSON})
+    assert r.status_code == 400
+    [error] = r.json()["errors"]
+    assert (error["line"], error["field"]) == ("4", field)
+    assert snapshot(api.redis) == before
+    array = b"[" + b",".join(lines) + b"]"
+    r = api.client.post(
+        "/v1/ingest", content=array, headers={**api.acme, "Content-Type": "application/json"}
+    )
+    assert r.json()["errors"][0]["field"] == f"[3].{field}"

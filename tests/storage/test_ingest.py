@@ -14,12 +14,13 @@ from service.model import AccountRef, Interaction
 from service.storage import keys
 from service.storage.ingest import IngestResult, ingest
 from service.storage.records import decode
-from tests.storage.conftest import conversation, event, snapshot
+from tests.storage.conftest import T0, conversation, event, snapshot
 
 pytestmark = pytest.mark.anyio
 CONFIG = MetricConfig()
-NOW = 1_800_000_000.0  # 2027: after every test event
+NOW = 1_900_000_000.0  # 2030: after every test event
 ALICE = AccountRef("mastodon", "alice")
+T0_EPOCH = T0.timestamp()
 
 
 async def _ingest(redis: Redis, events: list[Interaction], tenant: str = "acme") -> IngestResult:
@@ -107,3 +108,10 @@ async def test_concurrent_ingests_lose_no_update(redis: Redis) -> None:
     raw_meta = await redis.get(keys.AccountKeys("acme", "mastodon", "alice").meta)
     assert raw_meta is not None
     assert await redis.zcard(keys.AccountKeys("acme", "mastodon", "alice").seen) == 80
+
+
+async def test_events_far_in_the_future_are_rejected_not_stored(redis: Redis) -> None:
+    future = event(9, hours=(NOW - T0_EPOCH) / 3600 + 48)  # two days after the server clock
+    result = await _ingest(redis, [event(1), future])
+    assert (result.accepted, result.rejected) == (1, 1)
+    assert (await _aggregates(redis))["bob"].events == 1
