@@ -15,6 +15,7 @@ from typing import Annotated
 import msgspec
 
 __all__ = [
+    "MAX_TEXT_LEN",
     "TALK_KINDS",
     "VETO_KINDS",
     "AccountRef",
@@ -41,6 +42,9 @@ AccountId = Annotated[
     ),
 ]
 AwareDatetime = Annotated[datetime, msgspec.Meta(tz=True)]
+#: Longest text an event may claim, in characters: far beyond any post or message, and small
+#: enough for the metric's compact columns.
+MAX_TEXT_LEN = 10_000_000
 
 
 class Direction(enum.StrEnum):
@@ -98,7 +102,7 @@ class Interaction(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fiel
     at: AwareDatetime
     event_id: Annotated[str, msgspec.Meta(min_length=1, max_length=512)]
     thread_id: Annotated[str, msgspec.Meta(max_length=512)] | None = None
-    text_len: Annotated[int, msgspec.Meta(ge=0)] | None = None
+    text_len: Annotated[int, msgspec.Meta(ge=0, le=MAX_TEXT_LEN)] | None = None
 
     def __post_init__(self) -> None:
         if self.counterpart == self.ego:

@@ -38,6 +38,7 @@ def test_a_good_event_decodes_with_enums_and_an_aware_time() -> None:
         ({"kind": "hug"}, "Invalid enum value 'hug'"),
         ({"direction": "sideways"}, "Invalid enum value 'sideways'"),
         ({"text_len": -1}, "Expected `int` >= 0"),
+        ({"text_len": 2**40}, "Expected `int` <= 10000000"),
         ({"platform": "Mastodon!"}, r"matching regex .* at `\$.platform`"),
         ({"event_id": ""}, "length >= 1"),
         ({"extra": 1}, "unknown field `extra`"),
