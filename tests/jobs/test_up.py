@@ -9,10 +9,14 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
+from queue import Empty, Queue
+from typing import IO
 
 import httpx
 
@@ -28,10 +32,42 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+@dataclass
+class Up:
+    """A running `rapport up` and what it printed (a reader thread collects the lines, so a
+    `rapport up` that hangs silently fails the test instead of blocking it)."""
+
+    process: subprocess.Popen[str]
+    lines: list[str] = field(default_factory=list)
+    queue: Queue[str | None] = field(default_factory=Queue)
+
+    def read_until(self, prefix: str) -> None:
+        deadline = time.monotonic() + START_TIMEOUT
+        while not (self.lines and self.lines[-1].startswith(prefix)):
+            try:
+                line = self.queue.get(timeout=max(0.1, deadline - time.monotonic()))
+            except Empty:
+                raise AssertionError(f"no {prefix!r} from rapport up: {self.lines}") from None
+            assert line is not None, f"rapport up exited: {self.lines}"
+            self.lines.append(line)
+
+    def stop(self) -> list[str]:
+        """Ctrl-C; a clean exit; every line printed."""
+        self.process.send_signal(signal.SIGINT)
+        assert self.process.wait(60) == 0
+        while (line := self.queue.get(timeout=10)) is not None:
+            self.lines.append(line)
+        return self.lines
+
+
+def _pump(stream: IO[str], queue: Queue[str | None]) -> None:
+    for line in stream:
+        queue.put(line.rstrip("\n"))
+    queue.put(None)
+
+
 @contextmanager
-def rapport_up(
-    data: Path, port: int, *args: str
-) -> Iterator[tuple[subprocess.Popen[str], list[str]]]:
+def rapport_up(data: Path, port: int, *args: str) -> Iterator[Up]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("RAPPORT_")}
     env |= {"RAPPORT_DATA_DIR": str(data), "RAPPORT_WORKER_SHUTDOWN_SECONDS": "2"}
     process = subprocess.Popen(
@@ -41,29 +77,16 @@ def rapport_up(
         text=True,
         env=env,
     )
-    lines: list[str] = []
+    up = Up(process)
     try:
         assert process.stdout is not None
-        deadline = time.monotonic() + START_TIMEOUT
-        for line in process.stdout:
-            lines.append(line.rstrip("\n"))
-            if line.startswith("Press Ctrl-C"):
-                break
-            assert time.monotonic() < deadline, lines
-        assert lines, "rapport up printed nothing"
-        assert lines[-1].startswith("Press Ctrl-C"), lines
-        yield process, lines
+        threading.Thread(target=_pump, args=(process.stdout, up.queue), daemon=True).start()
+        up.read_until("Press Ctrl-C")
+        yield up
     finally:
         if process.poll() is None:
             process.kill()
             process.wait(10)
-
-
-def _stop(process: subprocess.Popen[str]) -> list[str]:
-    process.send_signal(signal.SIGINT)
-    out, _ = process.communicate(timeout=60)
-    assert process.returncode == 0
-    return out.splitlines()
 
 
 def _ready(base: str) -> None:
@@ -81,7 +104,8 @@ def _ready(base: str) -> None:
 def test_rapport_up_serves_persists_and_stops_cleanly(tmp_path: Path) -> None:
     data, port = tmp_path / "data", _free_port()
     base = f"http://127.0.0.1:{port}"
-    with rapport_up(data, port) as (process, lines):
+    with rapport_up(data, port) as up:
+        lines = up.lines
         assert f"Rapport is up: {base}" in lines
         assert f"  API docs:  {base}/schema" in lines
         key = next(m.group(1) for line in lines if (m := re.search(r"API key:\s+(rpk_\S+)", line)))
@@ -95,11 +119,12 @@ def test_rapport_up_serves_persists_and_stops_cleanly(tmp_path: Path) -> None:
         assert ingested.status_code == 200, ingested.text
         score = ingested.json()["scores"]["mastodon/alice"]
         assert httpx.get(f"{base}/schema", timeout=10).status_code == 200
-        tail = _stop(process)
+        tail = up.stop()
         assert tail[-1] == "Stopped."
     assert (data / "redis").is_dir()
 
-    with rapport_up(data, port) as (process, lines):
+    with rapport_up(data, port) as up:
+        lines = up.lines
         assert not any("rpk_" in line for line in lines)  # the key is shown only once
         assert any("--new-key" in line for line in lines)
         _ready(base)
@@ -107,7 +132,7 @@ def test_rapport_up_serves_persists_and_stops_cleanly(tmp_path: Path) -> None:
         assert account.status_code == 200
         assert account.json()["events"] == 60
         assert account.json()["score"] == score
-        _stop(process)
+        up.stop()
 
 
 def test_rapport_up_demo_loads_the_example_and_a_busy_port_is_one_line_exit_2(
@@ -130,7 +155,8 @@ def test_rapport_up_demo_loads_the_example_and_a_busy_port_is_one_line_exit_2(
     assert len(failed.stderr.strip().splitlines()) == 1
 
     port = _free_port()
-    with rapport_up(tmp_path / "demo", port, "--demo") as (process, lines):
+    with rapport_up(tmp_path / "demo", port, "--demo") as up:
+        lines = up.lines
         assert any(re.search(r"demo:\s+\d+ new example events", line) for line in lines)
         key = next(m.group(1) for line in lines if (m := re.search(r"API key:\s+(rpk_\S+)", line)))
         base = f"http://127.0.0.1:{port}"
@@ -139,4 +165,4 @@ def test_rapport_up_demo_loads_the_example_and_a_busy_port_is_one_line_exit_2(
         (account,) = listed.json()["accounts"]
         assert account["events"] > 0
         assert account["score"] > 0
-        _stop(process)
+        up.stop()

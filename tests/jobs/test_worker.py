@@ -1,0 +1,89 @@
+"""The worker as deployed: its settings (msgpack, health check, tries), graceful shutdown, and
+`rapport worker`'s one-line error without Redis."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import msgspec
+import pytest
+
+from service.jobs.arq_queue import ArqJobQueue
+from service.jobs.context import JobContext
+from service.jobs.queue import JobState
+from service.jobs.runner import RATE_LIMIT_EXTRA_TRIES, JobSpec
+from service.jobs.serialization import job_deserializer, job_serializer
+from service.jobs.worker import WorkerOptions, run_worker, worker_settings
+from service.settings import Settings
+from tests.jobs.conftest import finished, wait_for
+
+RAPPORT = str(Path(sys.executable).with_name("rapport"))
+
+
+def test_worker_settings_come_from_settings_and_never_pickle() -> None:
+    settings = Settings(redis_url="redis://127.0.0.1:1/0", job_max_tries=4, worker_max_jobs=7)
+    ws = worker_settings(settings)
+    assert ws["job_serializer"] is job_serializer
+    assert ws["job_deserializer"] is job_deserializer
+    assert ws["redis_pool"].job_serializer is job_serializer  # the pool enqueues msgpack too
+    assert ws["redis_pool"].job_deserializer is job_deserializer
+    assert ws["health_check_interval"] == 30
+    assert ws["max_jobs"] == 7
+    assert ws["max_tries"] == 4 + RATE_LIMIT_EXTRA_TRIES
+    names = {f.name for f in ws["functions"]}
+    assert names == {
+        "refresh_account",
+        "ingest_archive",
+        "deliver_webhook",
+        "rescore_due",
+        "noop",
+    }
+    assert [c.name for c in ws["cron_jobs"]] == ["rescore"]
+
+
+class SlowPayload(msgspec.Struct, kw_only=True):
+    tenant: str
+    seconds: float
+
+
+async def _slow(jc: JobContext, p: SlowPayload) -> str:
+    await asyncio.sleep(p.seconds)
+    return "finished"
+
+
+@pytest.mark.anyio
+async def test_a_stopping_worker_lets_its_running_job_finish(
+    redis_url: str, queue: ArqJobQueue, settings: Settings
+) -> None:
+    spec = JobSpec(name="slow", payload=SlowPayload, run=_slow)
+    stop = asyncio.Event()
+    options = WorkerOptions(extra_specs=[spec], poll_delay=0.05, pump=False)
+    graceful = msgspec.structs.replace(settings, worker_shutdown_seconds=20)
+    task = asyncio.create_task(run_worker(graceful, data_url=redis_url, options=options, stop=stop))
+    await queue.enqueue("slow", {"tenant": "acme", "seconds": 1.0}, job_id="slow")
+
+    async def running() -> bool:
+        info = await queue.status("slow")
+        return info is not None and info.state is JobState.RUNNING
+
+    await wait_for(running)
+    stop.set()
+    await asyncio.wait_for(task, 30)  # the worker returned...
+    info = await finished(queue, "slow", timeout=5)  # ...after the job completed
+    assert (info.state, info.result) == (JobState.COMPLETE, "finished")
+
+
+def test_rapport_worker_without_redis_is_one_line_and_exit_2() -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RAPPORT_")}
+    result = subprocess.run(
+        [RAPPORT, "worker"], capture_output=True, text=True, env=env, timeout=60
+    )
+    assert result.returncode == 2
+    assert result.stderr == (
+        "rapport: error: RAPPORT_REDIS_URL is not set: point it at a Redis server "
+        "(redis://host:6379/0)\n"
+    )
