@@ -1,8 +1,8 @@
 """Authentication (`Authorization: Bearer <key>`) and per-key rate limiting.
 
 Every route but `/healthz`, `/readyz`, `/metrics` and `/schema*` needs a key. The key's record
-becomes `request.auth`; handlers get it through the `tenant` dependency and
-every storage call is scoped by it. A missing, malformed, unknown or revoked key is one and the
+becomes `request.auth`; handlers get its tenant through the `ctx` dependency, and every storage
+call is scoped by it. A missing, malformed, unknown or revoked key is one and the
 same 401, so the answer tells nothing about which keys exist. Keys are never read from the URL.
 
 A verified key is cached in-process for `KEY_CACHE_TTL` seconds (keyed by its SHA-256, never by
@@ -30,6 +30,7 @@ _CACHE_MAX = 10_000
 
 
 def _is_public(path: str) -> bool:
+    """Probes, scrapers and readers of the OpenAPI document have no key."""
     return path in _PUBLIC_EXACT or path.startswith("/schema")
 
 

@@ -23,8 +23,6 @@ __all__ = [
     "Ctx",
     "Services",
     "provide_ctx",
-    "provide_now",
-    "provide_redis",
     "provide_services",
     "provide_tenant",
 ]
@@ -61,14 +59,6 @@ def services_of(state: State) -> Services:
 
 def provide_services(state: State) -> Services:
     return services_of(state)
-
-
-def provide_redis(state: State) -> Redis:
-    return services_of(state).db
-
-
-def provide_now(state: State) -> float:
-    return services_of(state).clock()
 
 
 @dataclass(slots=True, frozen=True)
