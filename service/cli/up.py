@@ -4,7 +4,10 @@ API (uvicorn) and worker run in this process, on one event loop. Without `RAPPOR
 a private, real `redis-server` is started on a unix socket in the data directory (no port, not
 on the network), with AOF persistence fsynced on every write, so stopping it, or killing it,
 loses nothing that was acknowledged; the next `rapport up` finds the same data. A lock file
-keeps two `rapport up` from sharing one data directory.
+keeps two `rapport up` from sharing one data directory. The private Redis is supervised: if it
+dies (kill -9, OOM) it is started again on the same AOF, and the API, which answers 503 in the
+meantime, recovers by itself. A Redis left running by a `rapport up` that was itself killed is
+shut down (writing its AOF) before a new one starts.
 
 On first start it creates an API key for the tenant `default` and prints it once (only its
 SHA-256 is stored); later starts say how to get a new one (`rapport up --new-key`). `--demo`
@@ -36,6 +39,8 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from service.cli.errors import fail, handle_input_errors
+from service.errors import RapportError
+from service.redis_launcher import RedisServer
 from service.settings import Settings
 
 __all__ = ["DEFAULT_TENANT", "register", "up"]
@@ -134,6 +139,46 @@ async def _load_demo(redis: Redis, settings: Settings) -> int:
     return result.accepted
 
 
+def _shutdown_orphan(server: RedisServer) -> None:
+    """A `rapport up` killed with SIGKILL leaves its Redis running: shut it down (it writes
+    its AOF) before starting ours, so two servers never share one data directory."""
+    if not server.ping():
+        return
+    import redis as redis_sync
+
+    client = redis_sync.Redis.from_url(server.url, socket_timeout=10.0)
+    with contextlib.suppress(redis_sync.ConnectionError):
+        client.shutdown()
+    client.close()
+    deadline = time.monotonic() + 10
+    while server.ping() and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+
+async def _start_redis(server: RedisServer) -> None:
+    await asyncio.to_thread(server.start)
+    client = Redis.from_url(server.url, socket_timeout=10.0)
+    try:
+        # Every acknowledged write is on disk before Redis answers.
+        await client.config_set("appendfsync", "always")
+    finally:
+        await client.aclose()
+
+
+async def _supervise(server: RedisServer, out: TextIO, interval: float = 0.5) -> None:
+    """Restart the private Redis when it dies (killed, OOM): the API answers 503 meanwhile
+    and recovers by itself; the AOF brings back every acknowledged write."""
+    while True:
+        await asyncio.sleep(interval)
+        if server.running:
+            continue
+        _say(out, "Redis stopped unexpectedly; restarting it")
+        try:
+            await _start_redis(server)
+        except (RapportError, RedisError, OSError) as exc:
+            _say(out, f"Redis did not restart ({exc}); trying again")
+
+
 def _server_class() -> Any:
     import uvicorn
 
@@ -166,7 +211,6 @@ async def _run(
     from service.api.app import create_app
     from service.cli.worker import configure_worker_logging
     from service.jobs.worker import run_worker
-    from service.redis_launcher import RedisServer
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -174,17 +218,17 @@ async def _run(
         loop.add_signal_handler(sig, stop.set)
 
     server: RedisServer | None = None
+    supervisor: asyncio.Task[None] | None = None
     url = settings.redis_url
     if url is None:
         server = RedisServer(data / "redis", unix_socket=True, appendonly=True)
-        await asyncio.to_thread(server.start)
+        await asyncio.to_thread(_shutdown_orphan, server)
+        await _start_redis(server)
         url = server.url
+        supervisor = asyncio.create_task(_supervise(server, out))
     try:
         redis = Redis.from_url(url, socket_timeout=10.0, socket_connect_timeout=5.0)
         try:
-            if server is not None:
-                # Every acknowledged write is on disk before Redis answers.
-                await redis.config_set("appendfsync", "always")
             key = await _ensure_key(redis, new_key=new_key)
             loaded = await _load_demo(redis, settings) if demo else None
         finally:
@@ -241,6 +285,10 @@ async def _run(
     finally:
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(sig)
+        if supervisor is not None:
+            supervisor.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await supervisor
         if server is not None:
             await asyncio.to_thread(server.stop)
     _say(out, "Stopped.")

@@ -19,6 +19,8 @@ from queue import Empty, Queue
 from typing import IO
 
 import httpx
+import pytest
+import redis as redis_sync
 
 from tests.api.conftest import ndjson_events
 
@@ -166,3 +168,52 @@ def test_rapport_up_demo_loads_the_example_and_a_busy_port_is_one_line_exit_2(
         assert account["events"] > 0
         assert account["score"] > 0
         up.stop()
+
+
+def _redis_pid(data: Path) -> int:
+    client = redis_sync.Redis(unix_socket_path=str(data / "redis" / "redis.sock"))
+    try:
+        return int(client.info("server")["process_id"])  # type: ignore[index]
+    finally:
+        client.close()
+
+
+def _events(base: str, auth: dict[str, str]) -> int:
+    response = httpx.get(f"{base}/v1/accounts/mastodon/alice", headers=auth, timeout=10)
+    assert response.status_code == 200, response.text
+    return int(response.json()["events"])
+
+
+def test_kill_9_of_redis_and_of_rapport_up_loses_nothing(tmp_path: Path) -> None:
+    data, port = tmp_path / "data", _free_port()
+    base = f"http://127.0.0.1:{port}"
+    with rapport_up(data, port) as up:
+        key = next(
+            m.group(1) for line in up.lines if (m := re.search(r"API key:\s+(rpk_\S+)", line))
+        )
+        auth = {"Authorization": f"Bearer {key}"}
+        _ready(base)
+        ingested = httpx.post(
+            f"{base}/v1/ingest",
+            content=ndjson_events(40),
+            headers=auth | {"Content-Type": "application/x-ndjson"},
+        )
+        assert ingested.status_code == 200
+        first_redis = _redis_pid(data)
+        os.kill(first_redis, signal.SIGKILL)
+        up.read_until("Redis stopped unexpectedly")
+        _ready(base)  # the private Redis was restarted, the API recovered by itself
+        assert _redis_pid(data) != first_redis
+        assert _events(base, auth) == 40
+
+        orphan = _redis_pid(data)
+        up.process.kill()  # SIGKILL: no clean-up at all, its Redis is left running
+        up.process.wait(10)
+
+    with rapport_up(data, port) as up:
+        _ready(base)
+        assert _redis_pid(data) != orphan  # the orphan was shut down, not shared
+        assert _events(base, auth) == 40
+        up.stop()
+    with pytest.raises(redis_sync.ConnectionError):
+        _redis_pid(data)  # a clean stop leaves no Redis behind
