@@ -172,9 +172,7 @@ def internal_error_handler(request: Request[Any, Any, Any], exc: Exception) -> R
     return problem_response(request, 500, "an internal error occurred; quote the request id")
 
 
-def service_unavailable_handler(
-    request: Request[Any, Any, Any], exc: Exception
-) -> Response[bytes]:
+def service_unavailable_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[bytes]:
     """Redis (data or queue) unreachable or still loading: 503 with `Retry-After`, not a 500,
     so clients and load balancers back off and retry. Nothing to repair: redis-py reconnects on
     the next request once Redis answers, and the API recovers by itself."""
