@@ -4,6 +4,7 @@ revoke API keys). Both need `RAPPORT_REDIS_URL`."""
 from __future__ import annotations
 
 import asyncio
+import socket
 import sys
 import time
 from collections.abc import Awaitable, Callable
@@ -71,6 +72,7 @@ def api(
         settings = Settings.from_env()
         url = _redis_url(settings)
     _with_redis(url, _ping)
+    _check_bindable(host, port)
     uvicorn.run(
         "service.api.asgi:app_factory",
         factory=True,
@@ -82,6 +84,21 @@ def api(
         proxy_headers=False,
         server_header=False,
     )
+
+
+def _check_bindable(host: str, port: int) -> None:
+    """Fail in one line when the address is taken (uvicorn would log and exit 1)."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except socket.gaierror as exc:
+        fail(f"--host {host!r}: {exc.strerror}")
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            fail(f"cannot listen on {host}:{port}: {exc.strerror}")
 
 
 async def _ping(client: Redis) -> bool:

@@ -52,6 +52,7 @@ def test_keys_create_list_revoke(redis_url: str) -> None:
         (["keys", "create", "--tenant", "Not Valid"], {}, "invalid tenant"),
         (["keys", "revoke", "0000000000000000"], {}, "no key"),
         (["api", "--port", "1"], {"RAPPORT_REDIS_URL": "redis://127.0.0.1:1/0"}, "cannot reach"),
+        (["api", "--host", "no-such-host.invalid"], {}, "--host"),
     ],
 )
 def test_errors_are_one_line_exit_2(
@@ -71,6 +72,17 @@ def test_errors_are_one_line_exit_2(
     assert message in result.stderr
     assert result.stderr.count("\n") == 1
     assert "Traceback" not in result.output
+
+
+def test_api_port_in_use_is_one_line_exit_2(redis_url: str) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = _run(["api", "--port", str(port)], {"RAPPORT_REDIS_URL": redis_url})
+    assert result.returncode == 2
+    assert result.stderr.startswith(f"rapport: error: cannot listen on 127.0.0.1:{port}")
+    assert result.stderr.count("\n") == 1
 
 
 def _free_port() -> int:
