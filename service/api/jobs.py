@@ -46,6 +46,7 @@ from service.jobs.queue import ARCHIVE, REFRESH, DeadLetter, JobQueue, JobState
 from service.jobs.refresh import RefreshPayload, refresh_job_id
 from service.metric.decay import from_epoch
 from service.model import AccountRef
+from service.plugins.connector import Connector
 from service.storage import accounts
 
 __all__ = [
@@ -208,6 +209,10 @@ def _check_platform(services: Services, platform: str, *, archive: bool) -> None
         raise UnprocessableError(f"no connector named {platform!r} (installed: {known})")
     if archive and not connector.capabilities.archive_formats:
         raise UnprocessableError(f"the {platform} connector reads no export archives")
+    if not archive and type(connector).fetch is Connector.fetch:
+        raise UnprocessableError(
+            f"the {platform} connector has no API client: upload an export archive instead"
+        )
 
 
 async def _receive_to(request: Request[Any, Any, Any], path: Path, limit: int) -> int:

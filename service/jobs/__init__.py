@@ -8,6 +8,7 @@ msgpack (`service.jobs.serialization`), never pickle.
 
 Modules, one concept each: `queue` (the seam and its records), `serialization`, `arq_queue`,
 `context` (what a running job may use), `runner` (tries, back-off, timeouts, dead letters,
-outcome counts), `refresh`, `archive`, `rescore`, `delivery` (the jobs), `paths` (data and
-upload directories), `worker` (arq worker settings built from `Settings`).
+outcome counts), `refresh`, `archive`, `rescore`, `delivery` (the jobs), `scoring` (the
+recompute-and-notify step they share), `paths` (data and upload directories), `worker` (arq
+worker settings built from `Settings`).
 """

@@ -9,8 +9,9 @@ policy instead:
 * the run is time-boxed (`RAPPORT_JOB_TIMEOUT_SECONDS`); a timeout counts as a failed try;
 * `RateLimited` from a connector becomes `Retry(defer=<the platform's reset time>)`, never a
   sleep (such deferrals get `RATE_LIMIT_EXTRA_TRIES` more tries);
-* an `InputError` (a malformed archive, an unknown connector) or `Permanent` cannot be fixed by
-  trying again: dead letter at once;
+* an `InputError` (a malformed archive, an unknown connector), `Permanent`, or
+  `NotImplementedError` (a connector without an API client) cannot be fixed by trying again:
+  dead letter at once;
 * any other failure is retried after an exponential back-off with jitter
   (`RAPPORT_JOB_RETRY_BASE_SECONDS` doubled per try, capped at an hour), and after
   `RAPPORT_JOB_MAX_TRIES` tries it becomes a dead letter with the reason;
@@ -148,7 +149,7 @@ async def execute(
         await jc.queue.count_outcome(spec.name, "deferred")
         log.info("job %s:%s rate limited, deferred %.0fs", job_id, spec.name, delay)
         raise Retry(defer=timedelta(seconds=delay)) from None
-    except (InputError, Permanent) as exc:
+    except (InputError, Permanent, NotImplementedError) as exc:
         await _give_up(spec, jc, job_id, job_try, tenant, payload, _reason(exc))
         raise
     except Exception as exc:

@@ -167,3 +167,28 @@ def test_queue_depth_and_outcomes_are_in_metrics(jobs_api: Api) -> None:
             break
         assert time.monotonic() < deadline, text[-2000:]
         time.sleep(0.2)
+
+
+def test_unknown_platform_or_one_without_archives_is_422(redis_url: str, tmp_path: Path) -> None:
+    from litestar.testing import TestClient
+
+    from service.api import create_app
+    from service.plugins.host import load_connectors
+    from service.settings import Settings
+    from tests.api.conftest import bearer, make_keys
+
+    [key] = make_keys(redis_url, "acme")
+    settings = Settings(upload_dir=str(tmp_path / "uploads"))
+    app = create_app(settings, redis_url=redis_url, registry=load_connectors(settings))
+    with TestClient(app, raise_server_exceptions=False) as client:
+        unknown = client.post("/v1/accounts/nope/jack/refresh", headers=bearer(key))
+        assert unknown.status_code == 422
+        assert "no connector named 'nope'" in unknown.json()["detail"]
+        no_archive = client.post(
+            "/v1/accounts/bluesky/jack/archive", content=b"PK", headers=bearer(key) | ZIP
+        )
+        assert no_archive.status_code == 422
+        assert "reads no export archives" in no_archive.json()["detail"]
+        assert _uploads(tmp_path) == []
+        known = client.post("/v1/accounts/mastodon/jack/refresh", headers=bearer(key))
+        assert known.status_code == 202

@@ -5,18 +5,26 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import httpx
+import msgspec
 import pytest
 from redis.asyncio import Redis
 
 from service.jobs.arq_queue import ArqJobQueue
+from service.jobs.context import JobContext
 from service.jobs.queue import ARCHIVE, RESCORE, JobState
+from service.jobs.rescore import RescorePayload, rescore_due
+from service.jobs.scoring import rescore_and_notify
 from service.jobs.worker import WorkerOptions
 from service.model import AccountRef
+from service.plugins.http import PlatformHttp
 from service.settings import Settings
 from service.storage import accounts, keys, scores
+from service.storage.ingest import ingest
 from service.storage.records import ScorePoint, decode
 from tests.jobs.conftest import WorkerHarness, finished
-from tests.jobs.helpers import ARCHIVE_EGO, zip_archive
+from tests.jobs.helpers import ARCHIVE_EGO, twitter_registry, zip_archive
+from tests.storage.conftest import T0, conversation
 
 pytestmark = pytest.mark.anyio
 EGO = AccountRef("twitter", ARCHIVE_EGO)
@@ -83,7 +91,7 @@ async def test_a_payload_cannot_point_outside_the_upload_directory(
     assert outside.exists()
 
 
-async def test_rescore_stores_scores_that_decay_moved_and_only_those(
+async def test_rescore_stores_scores_older_than_the_maximum_age_and_only_those(
     queue: ArqJobQueue, worker: WorkerHarness, redis: Redis, settings: Settings
 ) -> None:
     assert settings.upload_dir is not None
@@ -98,7 +106,7 @@ async def test_rescore_stores_scores_that_decay_moved_and_only_those(
     first = await finished(queue, "r1")
     assert first.result == {"checked": 1, "stored": 0}  # nothing moved yet
 
-    clock.now += 400 * 86_400.0  # a year later: decay moves the score, and it is stale
+    clock.now += 400 * 86_400.0  # over a year later: the stored score is stale
     await queue.enqueue(RESCORE, {}, job_id="r2")
     second = await finished(queue, "r2")
     assert second.result == {"checked": 1, "stored": 1}
@@ -115,3 +123,44 @@ class Clock:
 
     def __call__(self) -> float:
         return self.now
+
+
+async def test_rescore_stores_a_score_that_decay_moved_before_it_is_old(
+    redis: Redis, queue: ArqJobQueue, settings: Settings
+) -> None:
+    """Fresh events, a stored score, then time passes: decay alone moves the score by more than
+    the threshold, long before the maximum age, and the recompute stores it."""
+    clock = Clock(T0.timestamp() + 30 * 86_400.0)
+    patient = msgspec.structs.replace(settings, rescore_max_age_hours=8760.0)
+    jc = JobContext(
+        settings=patient,
+        redis=redis,
+        queue=queue,
+        registry=twitter_registry(),
+        http=PlatformHttp(),
+        webhooks=httpx.AsyncClient(),
+        clock=clock,
+    )
+    try:
+        await ingest(
+            redis,
+            "acme",
+            conversation(120),
+            now=clock.now,
+            config=jc.config,
+            dedup_window_days=400,
+            events_retention_days=3650,
+        )
+        alice = AccountRef("mastodon", "alice")
+        stored, _ = await rescore_and_notify(jc, "acme", alice)
+        assert await rescore_due(jc, RescorePayload()) == {"checked": 1, "stored": 0}
+
+        clock.now += 60 * 86_400.0
+        assert await rescore_due(jc, RescorePayload()) == {"checked": 1, "stored": 1}
+        current = await scores.get_current(redis, "acme", alice)
+        assert current is not None
+        assert stored - current.score > settings.rescore_threshold
+        assert await rescore_due(jc, RescorePayload()) == {"checked": 1, "stored": 0}
+    finally:
+        await jc.http.aclose()
+        await jc.webhooks.aclose()
