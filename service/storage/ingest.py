@@ -27,7 +27,7 @@ from redis.exceptions import WatchError
 
 from service.metric import MetricConfig, RelationshipAggregate
 from service.metric.decay import DAY_SECONDS
-from service.model import AccountRef, Direction, Interaction
+from service.model import MAX_TEXT_LEN, AccountRef, Direction, Interaction
 from service.storage import keys
 from service.storage._redis import aw
 from service.storage.records import AccountRecord, decode, encode
@@ -38,12 +38,12 @@ _MAX_RETRIES = 50
 #: How far ahead of the server clock an event may be (clock skew); a later one would push the
 #: account's de-duplication horizon into the future and make every real event look stale.
 MAX_FUTURE_SECONDS = DAY_SECONDS
-#: The metric keeps text lengths as 32-bit integers.
-MAX_TEXT_LEN = 2**31 - 1
 
 
 def event_problem(event: Interaction, now: float) -> tuple[str, str] | None:
-    """(field, message) when an otherwise valid event cannot be stored honestly, else None."""
+    """(field, message) when an event cannot be stored honestly, else None. Decoded events have
+    had their fields validated already; events built in code (connectors) have not, so the bound
+    on `text_len` is checked again here."""
     if event.at.timestamp() > now + MAX_FUTURE_SECONDS:
         return "at", f"{event.at.isoformat()} is more than a day ahead of the server clock"
     if event.text_len is not None and event.text_len > MAX_TEXT_LEN:
