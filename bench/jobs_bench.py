@@ -1,6 +1,6 @@
 """Background jobs throughput, each figure with a baseline measured in the same run.
 
-    python bench/jobs_bench.py [--noop 3000] [--refresh 150] [--events 200000]
+    python bench/jobs_bench.py [--noop 3000] [--refresh 150] [--events 200000] [--batch 20000]
 
 Everything runs on loopback against a private, real `redis-server` (AOF on, fsync every
 second: what a deployment would run) started for the run; the X platform is replayed from the
@@ -225,7 +225,7 @@ def main() -> None:
     parser.add_argument("--noop", type=int, default=3000, help="no-op jobs")
     parser.add_argument("--refresh", type=int, default=150, help="account refreshes")
     parser.add_argument("--events", type=int, default=200_000, help="events to ingest")
-    parser.add_argument("--batch", type=int, default=5000, help="events per ingest job")
+    parser.add_argument("--batch", type=int, default=20_000, help="events per ingest job")
     args = parser.parse_args()
     settings = Settings(worker_max_jobs=50, job_timeout_seconds=600)
     import logging
