@@ -278,10 +278,18 @@ async def _run(
         _say(out, f"  data:      {data}" + ("" if server is None else " (private Redis, AOF)"))
         _say(out, "Press Ctrl-C to stop.")
 
-        await stop.wait()
+        stopping = asyncio.create_task(stop.wait())
+        await asyncio.wait([stopping, api_task, worker_task], return_when=asyncio.FIRST_COMPLETED)
+        crashed = [t for t in (api_task, worker_task) if t.done()] if not stop.is_set() else []
+        stop.set()
         _say(out, "Stopping...")
         api.should_exit = True
-        await asyncio.gather(api_task, worker_task, return_exceptions=True)
+        await asyncio.gather(stopping, api_task, worker_task, return_exceptions=True)
+        if crashed:
+            # One half stopped on its own: do not go on serving half a service.
+            which = "API" if crashed[0] is api_task else "worker"
+            error = None if crashed[0].cancelled() else crashed[0].exception()
+            fail(f"the {which} stopped unexpectedly" + (f": {error!r}" if error else ""))
     finally:
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(sig)
