@@ -119,11 +119,16 @@ async def pump_once(jc: JobContext, *, reconcile: bool = False) -> int:
     return await _enqueue(jc, items)
 
 
-async def pump_forever(jc: JobContext, *, interval: float = 0.5) -> None:
+async def pump_forever(
+    jc: JobContext, *, interval: float = 0.5, stop: asyncio.Event | None = None
+) -> None:
     """The worker's background pump: every `interval`, or at once when a job queued
-    deliveries; survives Redis outages (it logs and tries again)."""
+    deliveries; survives Redis outages (it logs and tries again). It ends when `stop` is set:
+    a cancel alone is not enough, because redis-py can turn a cancellation that lands inside a
+    command into a ConnectionError, which the loop would swallow and go on."""
+    stop = stop or asyncio.Event()
     last_reconcile = 0.0
-    while True:
+    while not stop.is_set():
         try:
             reconcile = time.monotonic() - last_reconcile > _RECONCILE_SECONDS
             while await pump_once(jc, reconcile=reconcile) and not reconcile:

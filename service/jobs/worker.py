@@ -138,16 +138,18 @@ def worker_settings(
         )
         ctx["rapport"] = jc
         if opts.pump:
+            stop = ctx["pump_stop"] = asyncio.Event()
             ctx["pump"] = asyncio.create_task(
-                delivery.pump_forever(jc, interval=opts.pump_interval)
+                delivery.pump_forever(jc, interval=opts.pump_interval, stop=stop)
             )
 
     async def on_shutdown(ctx: dict[str, Any]) -> None:
         pump = ctx.pop("pump", None)
         if pump is not None:
+            ctx.pop("pump_stop").set()
             pump.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await pump
+            with contextlib.suppress(asyncio.CancelledError, TimeoutError):
+                await asyncio.wait_for(pump, 10)
         jc: JobContext | None = ctx.pop("rapport", None)
         if jc is not None:
             await jc.http.aclose()
