@@ -216,7 +216,11 @@ def _check_platform(services: Services, platform: str, *, archive: bool) -> None
 
 
 async def _receive_to(request: Request[Any, Any, Any], path: Path, limit: int) -> int:
-    """Stream the raw body into `path` (chunk by chunk), 413 past `limit` bytes."""
+    """Stream the raw body into `path` (chunk by chunk), 413 past `limit` bytes.
+
+    The ASGI messages are read directly, not through `request.stream()`, whose cap is the
+    app-wide `RAPPORT_MAX_BODY_BYTES`. Writes are plain sequential appends of the server's
+    chunks (tens of KiB) to the page cache: cheaper inline than a thread hop per chunk."""
     total = 0
     with path.open("wb") as out:
         while True:
