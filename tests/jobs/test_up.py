@@ -23,6 +23,7 @@ import pytest
 import redis as redis_sync
 
 from tests.api.conftest import ndjson_events
+from tests.jobs.helpers import ARCHIVE_EGO, zip_archive
 
 START_TIMEOUT = 60.0
 RAPPORT = str(Path(sys.executable).with_name("rapport"))  # the console script
@@ -121,6 +122,25 @@ def test_rapport_up_serves_persists_and_stops_cleanly(tmp_path: Path) -> None:
         assert ingested.status_code == 200, ingested.text
         score = ingested.json()["scores"]["mastodon/alice"]
         assert httpx.get(f"{base}/schema", timeout=10).status_code == 200
+
+        # A user uploads a real export archive and sees its score appear.
+        archive = zip_archive(tmp_path / "my-x-archive.zip").read_bytes()
+        uploaded = httpx.post(
+            f"{base}/v1/accounts/twitter/me/archive",
+            content=archive,
+            headers=auth | {"Content-Type": "application/zip"},
+        )
+        assert uploaded.status_code == 202, uploaded.text
+        status_url = base + uploaded.json()["status_url"]
+        deadline = time.monotonic() + START_TIMEOUT
+        while (job := httpx.get(status_url, headers=auth).json())["state"] != "complete":
+            assert job["state"] in {"queued", "running"}, job
+            assert time.monotonic() < deadline, job
+            time.sleep(0.1)
+        scored = httpx.get(f"{base}/v1/accounts/twitter/{ARCHIVE_EGO}", headers=auth)
+        assert scored.status_code == 200
+        assert scored.json()["events"] == job["result"]["accepted"] > 0
+        assert scored.json()["score"] is not None
         tail = up.stop()
         assert tail[-1] == "Stopped."
     assert (data / "redis").is_dir()
