@@ -3,8 +3,10 @@
 The API streamed the upload into the upload directory; this job reads it with the connector
 (`service.plugins.host.read_archive`, in a thread: it is file work), and only once the whole
 archive was read and validated does it write anything. Ingestion de-duplicates by event id, so
-a run that is killed after writing and runs again lands its effect once; the file is removed
-at the very end, so a missing file means an earlier run finished.
+a run that is killed after writing and runs again lands its effect once. Success is recorded in
+Redis before the file is removed: a rerun that finds the file gone and the record there knows
+the work landed; a worker that finds neither cannot see the API's upload directory, which is a
+deployment error and a dead letter saying so, never a silent success.
 
 A payload names a file, and payloads come from Redis: the path must resolve inside the upload
 directory, so whoever can write to the queue cannot make a worker read arbitrary files.
@@ -26,10 +28,13 @@ from service.jobs.runner import JobSpec, Permanent
 from service.jobs.scoring import rescore_and_notify
 from service.model import AccountRef
 from service.plugins.host import read_archive
-from service.storage import accounts, profiles
+from service.storage import accounts, keys, profiles
 from service.storage.ingest import ingest
 
 __all__ = ["SPEC", "ArchivePayload", "archive_path"]
+
+#: How long a finished upload is remembered (far longer than any retry schedule).
+_DONE_TTL_SECONDS = 7 * 24 * 3600
 
 
 class ArchivePayload(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True):
@@ -51,8 +56,14 @@ def archive_path(jc: JobContext, upload: str) -> Path:
 
 async def ingest_archive(jc: JobContext, p: ArchivePayload) -> dict[str, Any]:
     path = archive_path(jc, p.upload)
+    done = keys.archive_done(p.tenant, p.upload)
     if not path.exists():
-        return {"status": "already ingested"}
+        if await jc.redis.exists(done):
+            return {"status": "already ingested"}
+        raise Permanent(
+            f"upload {p.upload!r} is not in this worker's upload directory: the API and the "
+            "workers must share RAPPORT_UPLOAD_DIR (a shared volume)"
+        )
     _, imported = await asyncio.to_thread(read_archive, path, p.platform, registry=jc.registry)
     ref = imported.account
     if ref.platform != p.platform:
@@ -74,6 +85,7 @@ async def ingest_archive(jc: JobContext, p: ArchivePayload) -> dict[str, Any]:
     await profiles.put(jc.redis, p.tenant, ref, known)
     await accounts.track(jc.redis, p.tenant, ref, now)
     score, _ = await rescore_and_notify(jc, p.tenant, AccountRef(ref.platform, ref.account))
+    await jc.redis.set(done, b"1", ex=_DONE_TTL_SECONDS)
     with contextlib.suppress(FileNotFoundError):
         path.unlink()
     return {

@@ -21,6 +21,7 @@ __all__ = [
     "account_member",
     "api_key",
     "api_keys_of_tenant",
+    "archive_done",
     "dead_letters",
     "deliveries_in_flight",
     "job_outcomes",
@@ -160,6 +161,12 @@ def deliveries_in_flight() -> str:
 def dead_letters(tenant: str) -> str:
     """Hash job or delivery id -> msgpack `DeadLetter`: work that failed its last try."""
     return f"{PREFIX}:{{jobs:{_tenant(tenant)}}}:dead"
+
+
+def archive_done(tenant: str, upload: str) -> str:
+    """String, kept for a week: an uploaded archive was ingested, so a rerun that finds its file
+    gone knows the work landed (and a worker that never saw the file knows it did not)."""
+    return f"{PREFIX}:{{jobs:{_tenant(tenant)}}}:archive-done:{_part(upload)}"
 
 
 def job_outcomes() -> str:

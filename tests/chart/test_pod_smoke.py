@@ -339,9 +339,11 @@ def test_an_archive_uploaded_to_the_api_pod_is_scored_by_the_worker_pod(
         assert status == 200, body
         tracked = json.loads(body)["accounts"]
         if not shared:
-            # the job ends (failed, or "already ingested": the file is not there) and no
-            # account was ingested
+            # without the shared volume the worker cannot see the upload: the job fails, says
+            # why, and no account was ingested
             assert tracked == [], (job, tracked)
+            assert job["state"] == "failed", job
+            assert "RAPPORT_UPLOAD_DIR" in (job.get("error") or ""), job
             return
         assert len(tracked) == 1, tracked
         assert job["state"] == "complete", (job, worker_log.read_text()[-3000:])

@@ -61,6 +61,33 @@ async def test_an_uploaded_archive_is_ingested_scored_and_removed(
     assert after == before
 
 
+async def test_a_rerun_after_success_finds_the_work_done(
+    queue: ArqJobQueue, worker: WorkerHarness, settings: Settings
+) -> None:
+    assert settings.upload_dir is not None
+    zip_archive(Path(settings.upload_dir) / "once.zip")
+    worker.start()
+    await queue.enqueue(ARCHIVE, _payload("once.zip"), job_id="once")
+    assert (await finished(queue, "once")).state is JobState.COMPLETE
+    await queue.enqueue(ARCHIVE, _payload("once.zip"), job_id="once-again")
+    again = await finished(queue, "once-again")
+    assert again.state is JobState.COMPLETE
+    assert again.result == {"status": "already ingested"}
+
+
+async def test_an_upload_the_worker_cannot_see_is_a_dead_letter_not_a_success(
+    queue: ArqJobQueue, worker: WorkerHarness, redis: Redis
+) -> None:
+    """API and worker without a shared upload directory: say so, never report success."""
+    worker.start()
+    await queue.enqueue(ARCHIVE, _payload("never-here.zip"), job_id="lost")
+    info = await finished(queue, "lost")
+    assert info.state is JobState.FAILED
+    (letter,) = await queue.dead_letters("acme")
+    assert "must share RAPPORT_UPLOAD_DIR" in letter.reason
+    assert [key async for key in redis.scan_iter(match="rapport:{t:*")] == []
+
+
 async def test_a_malformed_archive_writes_nothing_and_is_a_dead_letter(
     queue: ArqJobQueue, worker: WorkerHarness, redis: Redis, settings: Settings
 ) -> None:
