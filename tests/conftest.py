@@ -4,11 +4,12 @@ module gets the same real parts."""
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
+import redis.asyncio as redis_asyncio
 from hypothesis import HealthCheck, settings
 
 if TYPE_CHECKING:
@@ -54,3 +55,19 @@ def redis_url(redis_server: RedisServer) -> str:
     finally:
         client.close()
     return redis_server.url
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    """Async tests run on asyncio (anyio's pytest plugin), the loop the service runs on."""
+    return "asyncio"
+
+
+@pytest.fixture
+async def redis(redis_url: str) -> AsyncIterator[redis_asyncio.Redis]:
+    """An asyncio client on the worker's real, freshly emptied Redis."""
+    client = redis_asyncio.Redis.from_url(redis_url)
+    try:
+        yield client
+    finally:
+        await client.aclose()

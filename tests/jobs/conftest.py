@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from redis.asyncio import Redis
 
 from service.jobs.arq_queue import ArqJobQueue
 from service.jobs.queue import JobInfo, JobState
@@ -20,11 +19,6 @@ from service.jobs.worker import WorkerOptions, run_worker
 from service.settings import Settings
 
 FINAL = frozenset({JobState.COMPLETE, JobState.FAILED})
-
-
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
 
 
 @pytest.fixture
@@ -37,15 +31,6 @@ def settings(tmp_path: Path) -> Settings:
         worker_shutdown_seconds=2,
         upload_dir=str(tmp_path / "uploads"),
     )
-
-
-@pytest.fixture
-async def redis(redis_url: str) -> AsyncIterator[Redis]:
-    client = Redis.from_url(redis_url)
-    try:
-        yield client
-    finally:
-        await client.aclose()
 
 
 @pytest.fixture
