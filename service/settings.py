@@ -41,7 +41,10 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=
     ] = None
     queue_redis_url: Annotated[
         str | None,
-        _doc("Redis for the job queue, if separate from `RAPPORT_REDIS_URL` (may be Sentinel)."),
+        _doc(
+            "Redis for the job queue, if separate from `RAPPORT_REDIS_URL`; a Sentinel-managed "
+            "one as `redis+sentinel://host:26379[,host:port]/<master name>[/<db>]`."
+        ),
     ] = None
     data_dir: Annotated[
         str | None,

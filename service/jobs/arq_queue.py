@@ -23,9 +23,9 @@ from arq.constants import (
     retry_key_prefix,
 )
 from arq.jobs import Job, JobStatus, SerializationError
-from redis.asyncio import ConnectionPool
 
 from service.jobs.queue import DeadLetter, Enqueued, JobInfo, JobState
+from service.jobs.redis_url import queue_pool
 from service.jobs.serialization import job_deserializer, job_serializer
 from service.metric.decay import from_epoch
 from service.storage import keys
@@ -42,8 +42,9 @@ _DEAD_LETTERS_KEPT = 1000
 
 
 def connect(url: str) -> ArqRedis:
-    """An arq pool on `url` that serialises with msgpack, never pickle."""
-    pool = ConnectionPool.from_url(
+    """An arq pool on `url` (plain Redis or `redis+sentinel://`, see `redis_url`) that
+    serialises with msgpack, never pickle."""
+    pool = queue_pool(
         url, socket_timeout=10.0, socket_connect_timeout=5.0, health_check_interval=30
     )
     return ArqRedis(
