@@ -151,7 +151,9 @@ SCENARIOS: dict[str, dict[str, Any]] = {
     "everything": deep_merge(
         EXTERNAL,
         {
-            "redis": {"queueUrl": "redis://queue.example.internal:6379/1"},
+            "redis": {
+                "queueUrl": "redis+sentinel://:pw@sentinel-0:26379,sentinel-1:26379/rapportq/1"
+            },
             "config": {"logLevel": "DEBUG", "env": {"RAPPORT_RATE_LIMIT_PER_MINUTE": 600}},
             "secrets": {"env": {"RAPPORT_TWITTER_TOKEN": "t0ken", "RAPPORT_MASTODON_TOKEN": "m"}},
             "extraEnv": [{"name": "TZ", "value": "UTC"}],

@@ -231,7 +231,7 @@ def test_external_redis_url_lives_in_the_secret_only() -> None:
     data = {k: base64.b64decode(v).decode() for k, v in secret["data"].items()}
     assert data == {
         "RAPPORT_REDIS_URL": EXTERNAL["redis"]["url"],
-        "RAPPORT_QUEUE_REDIS_URL": "redis://queue.example.internal:6379/1",
+        "RAPPORT_QUEUE_REDIS_URL": SCENARIOS["everything"]["redis"]["queueUrl"],
         "RAPPORT_TWITTER_TOKEN": "t0ken",
         "RAPPORT_MASTODON_TOKEN": "m",
     }
