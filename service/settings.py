@@ -159,6 +159,33 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=
         msgspec.Meta(gt=0, le=300),
         _doc("Timeout of one webhook delivery (an HTTP POST); a timeout is retried."),
     ] = 10.0
+    webhook_allow_private: Annotated[
+        bool,
+        _doc(
+            "Let webhooks reach loopback and private addresses (development, an in-cluster "
+            "receiver). Link-local and cloud metadata addresses stay refused."
+        ),
+    ] = False
+    webhook_allow_networks: Annotated[
+        str | None,
+        _doc(
+            "Comma-separated CIDRs (or addresses) webhooks may reach even when refused by "
+            "default, e.g. `10.20.0.0/16`; checked after DNS resolution at each delivery."
+        ),
+    ] = None
+    archive_max_files: Annotated[
+        int,
+        msgspec.Meta(ge=1),
+        _doc("Most files an uploaded export archive may hold (more: the job fails, no import)."),
+    ] = 50_000
+    archive_max_unpacked_bytes: Annotated[
+        int,
+        msgspec.Meta(ge=1024),
+        _doc(
+            "Most bytes the worker decompresses from one uploaded archive, all members "
+            "together (a zip bomb fails the job, no import)."
+        ),
+    ] = 4 << 30
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:

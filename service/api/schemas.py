@@ -126,9 +126,11 @@ class IngestOut(msgspec.Struct, kw_only=True):
 
 
 class WebhookCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
-    """Subscribe `url` to score changes of at least `threshold` points (0-100 scale)."""
+    """Subscribe `url` to score changes of at least `threshold` points (0-100 scale). A URL
+    with spaces or control characters, credentials, or a host that is local, private,
+    link-local or a cloud metadata address is refused with 422 (docs/security.md)."""
 
-    url: Annotated[str, msgspec.Meta(pattern=r"^https?://[^\s]+$", max_length=2048)]
+    url: Annotated[str, msgspec.Meta(pattern=r"^https?://", max_length=2048)]
     threshold: Annotated[float, msgspec.Meta(ge=0, le=100)] = 1.0
 
 

@@ -8,11 +8,12 @@ from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
 from service.api.convert import webhook_out
-from service.api.problems import AUTHED, NotFound, documented
+from service.api.problems import AUTHED, NotFound, UnprocessableError, documented
 from service.api.schemas import WebhookCreate, WebhookCreated, WebhookList
 from service.api.state import Ctx
 from service.metric.decay import from_epoch
 from service.storage import webhooks
+from service.webhook_targets import TargetPolicy, TargetRefused, check_url
 
 __all__ = ["WebhooksController"]
 
@@ -27,12 +28,16 @@ class WebhooksController(Controller):
         summary="Subscribe a URL to score changes",
         description="The response holds the signing `secret`, shown only once. Each delivery "
         "carries `Rapport-Signature: t=<unix time>,v1=<hex HMAC-SHA256 of '<t>.' + body>`.",
-        responses=documented(*AUTHED),
+        responses=documented(422, *AUTHED),
     )
     async def create(
         self, data: JSONBody[WebhookCreate], ctx: NamedDependency[Ctx]
     ) -> WebhookCreated:
         redis, tenant, now = ctx.redis, ctx.tenant, ctx.now
+        try:
+            check_url(data.url, TargetPolicy.from_settings(ctx.services.settings))
+        except TargetRefused as exc:
+            raise UnprocessableError(f"url: {exc}") from None
         hook = await webhooks.create(redis, tenant, url=data.url, threshold=data.threshold, now=now)
         return WebhookCreated(
             id=hook.id,

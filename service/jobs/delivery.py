@@ -30,11 +30,12 @@ from redis.exceptions import RedisError
 
 from service.jobs.context import JobContext
 from service.jobs.queue import DELIVER
-from service.jobs.runner import JobSpec
+from service.jobs.runner import JobSpec, Permanent
 from service.storage import keys
 from service.storage._redis import aw
 from service.storage.records import Delivery, Webhook, decode
 from service.storage.webhooks import sign
+from service.webhook_targets import TargetPolicy, TargetRefused, check_url
 
 __all__ = [
     "DELIVERY_HEADER",
@@ -161,12 +162,18 @@ async def deliver_webhook(jc: JobContext, p: DeliveryPayload) -> dict[str, Any]:
     headers = dict(delivery.headers)
     headers["Rapport-Signature"] = sign(hook.secret, int(jc.clock()), delivery.body)
     headers[DELIVERY_HEADER] = delivery.id
-    response = await jc.webhooks.post(
-        delivery.url,
-        content=delivery.body,
-        headers=headers,
-        timeout=jc.settings.webhook_timeout_seconds,
-    )
+    try:
+        # Again here (a record may predate the guard or a stricter setting); the worker's
+        # transport then checks the resolved addresses of the connection itself.
+        check_url(delivery.url, TargetPolicy.from_settings(jc.settings))
+        response = await jc.webhooks.post(
+            delivery.url,
+            content=delivery.body,
+            headers=headers,
+            timeout=jc.settings.webhook_timeout_seconds,
+        )
+    except TargetRefused as exc:
+        raise Permanent(f"refused webhook target: {exc}") from None
     if not 200 <= response.status_code < 300:
         raise DeliveryError(f"the receiver answered HTTP {response.status_code}")
     await aw(jc.redis.hdel(inflight, p.key))

@@ -46,6 +46,7 @@ from service.metric import MetricConfig
 from service.plugins.host import ConnectorRegistry, load_connectors
 from service.plugins.http import PlatformHttp
 from service.settings import Settings
+from service.webhook_targets import guarded_transport
 
 __all__ = [
     "HEALTH_CHECK_SECONDS",
@@ -127,7 +128,7 @@ def worker_settings(
             registry=opts.registry or load_connectors(settings),
             http=PlatformHttp(transport=opts.platform_transport),
             webhooks=httpx.AsyncClient(
-                transport=opts.webhook_transport,
+                transport=opts.webhook_transport or guarded_transport(settings),
                 follow_redirects=False,
                 timeout=settings.webhook_timeout_seconds,
                 headers={"User-Agent": "rapport-webhooks"},

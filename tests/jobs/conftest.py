@@ -30,6 +30,7 @@ def settings(tmp_path: Path) -> Settings:
         job_timeout_seconds=20,
         worker_shutdown_seconds=2,
         upload_dir=str(tmp_path / "uploads"),
+        webhook_allow_private=True,  # the receiver is on loopback (docs/security.md)
     )
 
 
