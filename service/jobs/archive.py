@@ -27,11 +27,13 @@ from service.jobs.queue import ARCHIVE
 from service.jobs.runner import JobSpec, Permanent
 from service.jobs.scoring import rescore_and_notify
 from service.model import AccountRef
+from service.plugins.archive import ArchiveLimits
 from service.plugins.host import read_archive
+from service.settings import Settings
 from service.storage import accounts, keys, profiles
 from service.storage.ingest import ingest
 
-__all__ = ["SPEC", "ArchivePayload", "archive_path"]
+__all__ = ["SPEC", "ArchivePayload", "archive_path", "upload_limits"]
 
 #: How long a finished upload is remembered (far longer than any retry schedule).
 _DONE_TTL_SECONDS = 7 * 24 * 3600
@@ -54,6 +56,17 @@ def archive_path(jc: JobContext, upload: str) -> Path:
     return path
 
 
+def upload_limits(settings: Settings) -> ArchiveLimits:
+    """An uploaded archive is read within the deployment's limits (file count and unpacked
+    size), so a zip bomb ends as a failed job, not as a worker out of memory or disk."""
+    total = settings.archive_max_unpacked_bytes
+    return ArchiveLimits(
+        max_members=settings.archive_max_files,
+        max_member_bytes=min(ArchiveLimits().max_member_bytes, total),
+        max_total_bytes=total,
+    )
+
+
 async def ingest_archive(jc: JobContext, p: ArchivePayload) -> dict[str, Any]:
     path = archive_path(jc, p.upload)
     done = keys.archive_done(p.tenant, p.upload)
@@ -64,7 +77,9 @@ async def ingest_archive(jc: JobContext, p: ArchivePayload) -> dict[str, Any]:
             f"upload {p.upload!r} is not in this worker's upload directory: the API and the "
             "workers must share RAPPORT_UPLOAD_DIR (a shared volume)"
         )
-    _, imported = await asyncio.to_thread(read_archive, path, p.platform, registry=jc.registry)
+    _, imported = await asyncio.to_thread(
+        read_archive, path, p.platform, registry=jc.registry, limits=upload_limits(jc.settings)
+    )
     ref = imported.account
     if ref.platform != p.platform:
         raise Permanent(f"the archive is a {ref.platform} archive, not {p.platform}")
