@@ -46,6 +46,7 @@ from service.api.webhooks import WebhooksController
 from service.metric import MetricConfig
 from service.plugins.host import ConnectorRegistry
 from service.settings import Settings
+from service.web import skip_ui, ui_router
 
 __all__ = ["create_app", "openapi_config"]
 
@@ -129,12 +130,13 @@ def create_app(
             healthz,
             readyz,
             metrics,
+            ui_router(),  # the account pages (docs/web.md): cookie sign-in, not bearer
         ],
         dependencies={
             "services": Provide(provide_services, sync_to_thread=False),
             "ctx": Provide(provide_ctx, sync_to_thread=False),
         },
-        middleware=[BearerKeyMiddleware],
+        middleware=[skip_ui(BearerKeyMiddleware)],
         exception_handlers={
             HTTPException: http_exception_handler,
             Exception: internal_error_handler,

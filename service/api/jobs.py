@@ -47,6 +47,7 @@ from service.jobs.refresh import RefreshPayload, refresh_job_id
 from service.metric.decay import from_epoch
 from service.model import AccountRef
 from service.plugins.connector import Connector
+from service.settings import Settings
 from service.storage import accounts
 
 __all__ = [
@@ -56,7 +57,11 @@ __all__ = [
     "JobMetrics",
     "JobOut",
     "JobsController",
+    "JobsCtx",
+    "check_platform",
+    "enqueue_archive",
     "jobs_lifespan",
+    "received_upload",
 ]
 
 log = logging.getLogger("rapport.api")
@@ -199,7 +204,7 @@ def _status_url(job_id: str) -> str:
     return f"/v1/jobs/{job_id}"
 
 
-def _check_platform(services: Services, platform: str, *, archive: bool) -> None:
+def check_platform(services: Services, platform: str, *, archive: bool) -> None:
     registry = services.registry
     if registry is None:
         return
@@ -237,6 +242,48 @@ async def _receive_to(request: Request[Any, Any, Any], path: Path, limit: int) -
                 return total
 
 
+@asynccontextmanager
+async def received_upload(
+    request: Request[Any, Any, Any], settings: Settings
+) -> AsyncIterator[Path]:
+    """Stream the request body into a fresh `.part` file of the upload directory (413 past
+    `RAPPORT_UPLOAD_MAX_BYTES`, 400 when empty) and yield its path (a random name); the `.part`
+    file is gone on exit, so the caller renames into place what it keeps. Shared by the API's
+    raw-body upload and the web page's form upload, so both have one size cap."""
+    limit = settings.upload_max_bytes
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise TooLarge(f"the archive exceeds {limit} bytes")
+    folder = upload_dir(settings)
+    folder.mkdir(parents=True, exist_ok=True)
+    name = secrets.token_hex(16)
+    partial = folder / f"{name}.part"
+    try:
+        size = await _receive_to(request, partial, limit)
+        if size == 0:
+            raise BadUpload("the body is empty: send the archive (a zip) as the body")
+        yield partial
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            partial.unlink()
+
+
+async def enqueue_archive(jobs: JobsCtx, platform: str, account: str, final: Path) -> JobAccepted:
+    """Queue the ingestion of a complete upload (`<name>.zip` in the upload directory); the
+    file is removed when it cannot be queued."""
+    payload = ArchivePayload(
+        tenant=jobs.tenant, platform=platform, account=account, upload=final.name
+    )
+    try:
+        queued = await jobs.queue.enqueue(
+            ARCHIVE, msgspec.structs.asdict(payload), job_id=f"archive-{final.stem}"
+        )
+    except BaseException:
+        final.unlink(missing_ok=True)
+        raise
+    return JobAccepted(job_id=queued.id, created=True, status_url=_status_url(queued.id))
+
+
 class JobsController(Controller):
     path = "/v1"
     tags = ("jobs",)
@@ -251,7 +298,7 @@ class JobsController(Controller):
     async def refresh(
         self, platform: FromPath[str], account: FromPath[str], jobs: NamedDependency[JobsCtx]
     ) -> JobAccepted:
-        _check_platform(jobs.services, platform, archive=False)
+        check_platform(jobs.services, platform, archive=False)
         ref = AccountRef(platform, account)
         await accounts.track(jobs.services.db, jobs.tenant, ref, jobs.services.clock())
         payload = RefreshPayload(tenant=jobs.tenant, platform=platform, account=account)
@@ -278,35 +325,11 @@ class JobsController(Controller):
         account: FromPath[str],
         jobs: NamedDependency[JobsCtx],
     ) -> JobAccepted:
-        _check_platform(jobs.services, platform, archive=True)
-        settings = jobs.services.settings
-        limit = settings.upload_max_bytes
-        declared = request.headers.get("content-length")
-        if declared is not None and declared.isdigit() and int(declared) > limit:
-            raise TooLarge(f"the archive exceeds {limit} bytes")
-        folder = upload_dir(settings)
-        folder.mkdir(parents=True, exist_ok=True)
-        name = secrets.token_hex(16)
-        partial, final = folder / f"{name}.part", folder / f"{name}.zip"
-        try:
-            size = await _receive_to(request, partial, limit)
-            if size == 0:
-                raise BadUpload("the body is empty: send the archive (a zip) as the body")
+        check_platform(jobs.services, platform, archive=True)
+        async with received_upload(request, jobs.services.settings) as partial:
+            final = partial.with_suffix(".zip")
             partial.rename(final)
-        finally:
-            with contextlib.suppress(FileNotFoundError):
-                partial.unlink()
-        payload = ArchivePayload(
-            tenant=jobs.tenant, platform=platform, account=account, upload=final.name
-        )
-        try:
-            queued = await jobs.queue.enqueue(
-                ARCHIVE, msgspec.structs.asdict(payload), job_id=f"archive-{name}"
-            )
-        except BaseException:
-            final.unlink(missing_ok=True)
-            raise
-        return JobAccepted(job_id=queued.id, created=True, status_url=_status_url(queued.id))
+        return await enqueue_archive(jobs, platform, account, final)
 
     @get(
         "/jobs/dead-letters",

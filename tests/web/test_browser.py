@@ -1,0 +1,266 @@
+"""The account pages in a real browser: headless Chromium (Debian's `chromium` package, never a
+downloaded one) driven by Playwright, against `rapport api` (uvicorn) on a free loopback port
+and a real `rapport worker`, both on the xdist worker's real Redis.
+
+A user signs in with a key, sees only their tenant's accounts, opens one, uploads a real X
+export archive and watches its score appear; another tenant's account is a 404 page; the key
+never appears in a URL and its cookie is HttpOnly. Screenshots are kept in test-artifacts/web/.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+from playwright.sync_api import Browser, Page, sync_playwright
+
+from tests.api.conftest import NDJSON, bearer, make_keys, ndjson_events
+from tests.conftest import ROOT
+from tests.jobs.helpers import ARCHIVE_EGO, zip_archive
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+START_TIMEOUT = 60.0
+WAIT_MS = 60_000  # a bound on waiting for the worker, not a timing assertion
+ARTIFACTS = ROOT / "test-artifacts" / "web"
+BIN = Path(sys.executable).parent
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """One Chromium for this module's tests, each in a fresh context (Playwright launches it
+    with a fresh, temporary user-data-dir). Module scope, not session: Playwright's sync API
+    keeps an event loop running in this thread while it is open, which would break other
+    modules' `asyncio.run`."""
+    if not Path(CHROMIUM).exists():
+        raise AssertionError(f"{CHROMIUM} is missing: scripts/test installs Debian's chromium")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+        )
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@dataclass
+class Site:
+    base: str
+    acme_key: str
+    rival_key: str
+
+
+def _wait_ready(base: str, processes: list[subprocess.Popen[bytes]]) -> None:
+    deadline = time.monotonic() + START_TIMEOUT
+    while True:
+        for process in processes:
+            assert process.poll() is None, f"{process.args} exited with {process.returncode}"
+        try:
+            if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        assert time.monotonic() < deadline, "the API did not become ready"
+        time.sleep(0.1)
+
+
+@pytest.fixture
+def site(redis_url: str, tmp_path: Path) -> Iterator[Site]:
+    """`rapport api` and `rapport worker` as deployed, sharing an upload directory."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RAPPORT_")}
+    env |= {
+        "RAPPORT_REDIS_URL": redis_url,
+        "RAPPORT_UPLOAD_DIR": str(tmp_path / "uploads"),
+        "RAPPORT_WORKER_SHUTDOWN_SECONDS": "2",
+        "RAPPORT_LOG_LEVEL": "WARNING",
+    }
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}"
+    logs = (tmp_path / "api.log").open("wb"), (tmp_path / "worker.log").open("wb")
+    processes = [
+        subprocess.Popen(
+            [str(BIN / "rapport"), "api", "--port", str(port)],
+            env=env,
+            stdout=logs[0],
+            stderr=subprocess.STDOUT,
+        ),
+        subprocess.Popen(
+            [str(BIN / "rapport"), "worker"], env=env, stdout=logs[1], stderr=subprocess.STDOUT
+        ),
+    ]
+    try:
+        _wait_ready(base, processes)
+        # in a thread: Playwright's sync API owns this thread's event loop
+        with ThreadPoolExecutor(1) as pool:
+            acme_key, rival_key = pool.submit(make_keys, redis_url, "acme", "rival").result()
+        yield Site(base, acme_key, rival_key)
+    finally:
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            try:
+                process.wait(30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(10)
+        for log in logs:
+            log.close()
+
+
+def _ingest(site: Site, key: str, ego: str) -> None:
+    answer = httpx.post(
+        f"{site.base}/v1/ingest",
+        content=ndjson_events(60, ego=ego),
+        headers=bearer(key) | NDJSON,
+        timeout=30,
+    )
+    assert answer.status_code == 200, answer.text
+
+
+def _shot(page: Page, name: str) -> None:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def _sign_in(page: Page, site: Site, key: str) -> None:
+    page.goto(f"{site.base}/ui/accounts")
+    assert page.url == f"{site.base}/ui/sign-in"  # not signed in yet
+    page.get_by_label("API key").fill(key)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(f"{site.base}/ui/accounts")
+
+
+def test_sign_in_see_your_accounts_upload_an_archive_and_watch_the_score(
+    browser: Browser, site: Site, tmp_path: Path
+) -> None:
+    _ingest(site, site.acme_key, "alice")
+    _ingest(site, site.rival_key, "rivals-account")
+    archive = zip_archive(tmp_path / "my-x-archive.zip")
+
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(WAIT_MS)
+    page = context.new_page()
+    visited: list[str] = []
+    page.on("framenavigated", lambda frame: visited.append(frame.url))
+    requested: list[str] = []
+    page.on("request", lambda request: requested.append(request.url))
+    try:
+        _sign_in(page, site, site.acme_key)
+        assert page.get_by_role("link", name="mastodon alice").is_visible()
+        assert "rivals-account" not in page.content()
+        _shot(page, "accounts")
+
+        cookie = next(c for c in context.cookies() if c["name"] == "rapport_key")
+        assert cookie["httpOnly"] is True
+        assert cookie["sameSite"] == "Strict"
+        assert page.evaluate("document.cookie") == ""  # scripts cannot read the session
+
+        page.get_by_role("link", name="mastodon alice").click()
+        page.wait_for_url("**/ui/accounts/mastodon/alice")
+        assert page.get_by_role("heading", name="Why this score: five components").is_visible()
+        assert page.locator("svg.bar").count() == 5
+        assert page.locator("svg.layers").is_visible()
+        assert page.locator("svg.history").is_visible()
+        evidence = page.locator("li.rel").first
+        assert evidence.locator(".counterpart").inner_text().startswith("friend")
+        kinds = evidence.locator("table.kinds")  # kinds of interaction, each direction
+        assert kinds.get_by_role("columnheader", name="They → you").is_visible()
+        assert kinds.locator("tbody tr").count() > 0
+        assert "Last contact" in evidence.inner_text()
+        _shot(page, "account")
+
+        # another tenant's account is the same 404 page as one that does not exist
+        answer = page.goto(f"{site.base}/ui/accounts/mastodon/rivals-account")
+        assert answer is not None
+        assert answer.status == 404
+        assert page.get_by_role("heading", name="Not found").is_visible()
+
+        page.goto(f"{site.base}/ui/upload")
+        page.get_by_label("Platform").select_option("twitter")
+        page.get_by_label("Export archive (.zip)").set_input_files(str(archive))
+        page.get_by_role("button", name="Upload and score").click()
+        page.wait_for_url("**/ui/jobs/**")
+        _shot(page, "job-progress")
+        # the page's script follows the job and shows the score when the worker is done
+        page.get_by_text("Done:").wait_for()
+        score = page.locator(".big strong").inner_text()
+        assert score.isdigit()
+        _shot(page, "job-done")
+        page.get_by_role("link", name=f"See why {ARCHIVE_EGO} scored this").click()
+        page.wait_for_url(f"**/ui/accounts/twitter/{ARCHIVE_EGO}")
+        _shot(page, "account-uploaded")
+        assert page.locator(".headline .big strong").inner_text() == score
+        assert page.get_by_role("heading", name="Missing data").is_visible()
+
+        page.goto(f"{site.base}/ui/accounts")
+        assert page.get_by_role("link", name=f"twitter {ARCHIVE_EGO}").is_visible()
+        page.get_by_role("button", name="Sign out").click()
+        page.wait_for_url(f"{site.base}/ui/sign-in")
+        assert not [c for c in context.cookies() if c["name"] == "rapport_key"]
+    finally:
+        context.close()
+    assert visited
+    assert requested
+    for url in visited + requested:
+        assert site.acme_key not in url
+        assert "rpk_" not in url
+    assert all(url.startswith(site.base) for url in requested)  # nothing from elsewhere
+
+
+def test_phone_sized_screen_and_javascript_off(browser: Browser, site: Site) -> None:
+    """The pages work without JavaScript (the job page refreshes itself instead) and fit a
+    phone's width without sideways scrolling."""
+    _ingest(site, site.acme_key, "ada@example.social")
+    context = browser.new_context(
+        viewport={"width": 390, "height": 844}, java_script_enabled=False, is_mobile=True
+    )
+    context.set_default_timeout(WAIT_MS)
+    page = context.new_page()
+    try:
+        _sign_in(page, site, site.acme_key)
+        page.get_by_role("link", name="mastodon ada@example.social").click()
+        page.wait_for_url("**/ui/accounts/mastodon/ada%40example.social")
+        assert page.get_by_role("heading", name="Why this score: five components").is_visible()
+        _shot(page, "account-phone")
+        widths = page.locator("main").bounding_box()
+        assert widths is not None
+        assert widths["width"] <= 390
+        page.goto(f"{site.base}/ui/upload")
+        assert page.get_by_label("Export archive (.zip)").is_visible()
+    finally:
+        context.close()
+
+
+def test_chromium_is_debians() -> None:
+    """The browser is the system package, not a download (scripts/test installs it)."""
+    assert shutil.which("chromium") == CHROMIUM
+    version = subprocess.run(
+        [CHROMIUM, "--version"], capture_output=True, text=True, check=True, timeout=60
+    ).stdout
+    assert "Chromium" in version
