@@ -31,6 +31,11 @@ async def _latest_score(redis: Redis, tenant: str, ref: AccountRef) -> float | N
     return None if point is None else point.score
 
 
+#: Largest `offset` of a listing: 2**53 - 1, exact in every JSON client and far inside the
+#: signed 64-bit range of the Redis index it becomes.
+MAX_OFFSET = 2**53 - 1
+
+
 class AccountsController(Controller):
     path = "/v1/accounts"
     tags = ("accounts",)
@@ -39,7 +44,8 @@ class AccountsController(Controller):
     async def list_accounts(
         self,
         ctx: NamedDependency[Ctx],
-        offset: Annotated[int, QueryParameter(ge=0)] = 0,
+        # Bounded: Redis indexes are signed 64-bit, so a bigger offset was a 500 (fuzzing).
+        offset: Annotated[int, QueryParameter(ge=0, le=MAX_OFFSET)] = 0,
         limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 100,
     ) -> AccountList:
         redis, tenant = ctx.redis, ctx.tenant
