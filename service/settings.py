@@ -96,6 +96,13 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=
         str | None,
         _doc("Comma-separated origins allowed by CORS. Unset: CORS is off."),
     ] = None
+    ui_secure_cookies: Annotated[
+        bool,
+        _doc(
+            "Mark the account pages' (`/ui`) cookies Secure even when requests reach the app "
+            "over plain http, as behind a TLS-terminating proxy (over https they always are)."
+        ),
+    ] = False
     # --- background jobs and `rapport up` (issue 5) ---
     job_max_tries: Annotated[
         int,

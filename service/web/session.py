@@ -1,10 +1,10 @@
 """Who is signed in to the web pages, and the CSRF token of their forms.
 
 The API key is kept in an HttpOnly, SameSite=Strict cookie scoped to `/ui` (Secure when the
-page is served over https), so page scripts cannot read it and no other site can send it. It is
-verified on every request with the same function as the API's bearer keys
-(`service.storage.apikeys.authenticate`), so a revoked key signs the page out at once, and it
-counts against the same per-key rate limit. The key is never put in a URL.
+page is served over https, or when `RAPPORT_UI_SECURE_COOKIES` is set), so page scripts cannot
+read it and no other site can send it. It is verified on every request with the same function
+as the API's bearer keys (`service.storage.apikeys.authenticate`), so a revoked key signs the
+page out at once, and it counts against the same per-key rate limit. It is never in a URL.
 
 CSRF: double submit. A random token lives in a second cookie and in a hidden field of every
 form; a POST whose field does not match its cookie is refused. SameSite=Strict already keeps
@@ -44,7 +44,9 @@ _PATH = "/ui"
 
 
 def _secure(request: Request[Any, Any, Any]) -> bool:
-    return request.url.scheme == "https"
+    """Secure over https, and always when the operator says TLS ends at a proxy in front."""
+    settings = services_of(request.app.state).settings
+    return request.url.scheme == "https" or settings.ui_secure_cookies
 
 
 def key_cookie(request: Request[Any, Any, Any], key: str) -> Cookie:
@@ -87,7 +89,15 @@ def csrf_valid(request: Request[Any, Any, Any], submitted: object) -> bool:
 def signed_out_cookies(request: Request[Any, Any, Any]) -> list[Cookie]:
     """Cookies that delete the session (the CSRF token goes too)."""
     return [
-        Cookie(key=name, value="", path=_PATH, max_age=0, httponly=True, samesite="strict")
+        Cookie(
+            key=name,
+            value="",
+            path=_PATH,
+            max_age=0,
+            httponly=True,
+            samesite="strict",
+            secure=_secure(request),
+        )
         for name in (KEY_COOKIE, CSRF_COOKIE)
     ]
 

@@ -5,10 +5,14 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
+from pathlib import Path
 
 import redis as redis_sync
+from litestar.testing import TestClient
 
+from service.api import create_app
 from service.metric.report import LayerReport, ScoreReport
+from service.settings import Settings
 from service.storage import keys
 from service.storage.records import ScorePoint, decode, encode
 from service.web import CSP, svg
@@ -193,3 +197,22 @@ def test_bars_and_layers_say_their_numbers() -> None:
     assert "7 genuine connections among 20 relationships" in chart
     assert str(svg.sparkline([_point(50, 1.0)])) == ""
     assert "<polyline" in str(svg.sparkline([_point(50, 1.0), _point(60, 2.0)]))
+
+
+def test_cookies_are_secure_behind_a_tls_proxy_when_configured(
+    web: Web, redis_url: str, tmp_path: Path
+) -> None:
+    """Over plain http the cookies are not Secure unless RAPPORT_UI_SECURE_COOKIES says TLS
+    ends at a proxy in front (a browser would then not send them back over http)."""
+    plain = web.client.get("/ui/sign-in").headers.get_list("set-cookie")
+    assert plain
+    assert not any("Secure" in c for c in plain)
+    app = create_app(
+        Settings(ui_secure_cookies=True, upload_dir=str(tmp_path)),
+        redis_url=redis_url,
+        load_plugins=False,
+    )
+    with TestClient(app, raise_server_exceptions=False) as client:
+        cookies = client.get("/ui/sign-in").headers.get_list("set-cookie")
+    assert any(c.startswith("rapport_csrf=") for c in cookies)
+    assert all("Secure" in c and "HttpOnly" in c for c in cookies)
