@@ -16,6 +16,8 @@ from service.settings import Settings
 from service.storage import keys
 from service.storage.records import ScorePoint, decode, encode
 from service.web import CSP, svg
+from tests.api.conftest import make_keys
+from tests.jobs.helpers import zip_archive
 from tests.web.conftest import Web
 
 EVIL = '<script>alert("x")</script>'
@@ -216,3 +218,54 @@ def test_cookies_are_secure_behind_a_tls_proxy_when_configured(
         cookies = client.get("/ui/sign-in").headers.get_list("set-cookie")
     assert any(c.startswith("rapport_csrf=") for c in cookies)
     assert all("Secure" in c and "HttpOnly" in c for c in cookies)
+
+
+def test_form_upload_queues_the_archive_as_the_api_does(web: Web, tmp_path: Path) -> None:
+    """The archive part is copied out byte for byte into the upload directory and queued;
+    the job page works without JavaScript (it refreshes itself) and is the tenant's alone."""
+    archive = zip_archive(tmp_path / "x.zip").read_bytes()
+    web.sign_in(web.acme_key)
+    answer = web.client.post(
+        "/ui/upload",
+        data={"csrf_token": web.csrf(), "platform": "twitter"},
+        files={"archive": ("my archive.zip", archive, "application/zip")},
+        follow_redirects=False,
+    )
+    assert answer.status_code == 303, answer.text
+    job_url = answer.headers["location"]
+    assert job_url.startswith("/ui/jobs/archive-")
+    uploads = tmp_path / "uploads"
+    [stored] = uploads.iterdir()  # no .part file is left behind
+    assert stored.name == job_url.removeprefix("/ui/jobs/archive-") + ".zip"
+    assert stored.read_bytes() == archive
+
+    job = web.client.get(job_url)
+    assert job.status_code == 200
+    assert '<noscript><meta http-equiv="refresh" content="2"></noscript>' in job.text
+    assert f'<a href="{job_url}">Check again</a>' in job.text
+    assert web.client.get(job_url + "/state").json() == {"state": "queued"}
+
+    web.sign_in(web.rival_key)
+    assert web.client.get(job_url).status_code == 404
+    assert web.client.get(job_url + "/state").status_code == 404
+
+
+def test_form_upload_has_the_apis_size_cap(redis_url: str, tmp_path: Path) -> None:
+    (tmp_path / "uploads").mkdir()
+    app = create_app(
+        Settings(upload_max_bytes=2048, upload_dir=str(tmp_path / "uploads")),
+        redis_url=redis_url,
+        load_plugins=False,
+    )
+    [key] = make_keys(redis_url, "acme")
+    with TestClient(app, raise_server_exceptions=False) as client:
+        web = Web(client, key, key)
+        web.sign_in(key)
+        answer = client.post(
+            "/ui/upload",
+            data={"csrf_token": web.csrf(), "platform": "twitter"},
+            files={"archive": ("big.zip", b"x" * 4096, "application/zip")},
+        )
+    assert answer.status_code == 413
+    assert "Archive too large" in answer.text
+    assert list((tmp_path / "uploads").iterdir()) == []
