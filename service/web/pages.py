@@ -24,7 +24,7 @@ from service.api.state import Services, services_of
 from service.jobs.queue import JobState
 from service.metric.report import ScoreReport
 from service.model import AccountRef
-from service.storage import accounts
+from service.storage import accounts, apikeys
 from service.storage import scores as score_store
 from service.storage.records import ApiKeyRecord
 from service.web import svg
@@ -91,8 +91,6 @@ async def sign_in(request: Req) -> Response[Any]:
     services = services_of(request.app.state)
     record = None
     if key:
-        from service.storage import apikeys
-
         record = await apikeys.authenticate(services.db, key)
     if record is None:
         return page(

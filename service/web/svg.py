@@ -71,7 +71,7 @@ def layers_chart(layers: Sequence[LayerReport], genuine: int, total: int) -> Mar
         radius = (centre - 8) * (layer.capacity / biggest) ** 0.5
         y = centre - radius + 16 if index else centre + 5
         parts.append(
-            f'<text x="{centre}" y="{y:.1f}" text-anchor="middle" font-size="13" '
+            f'<text x="{centre}" y="{y:.1f}" text-anchor="middle" font-size="15" '
             f'fill="{INK}">{layer.genuine}/{layer.capacity}</text>'
         )
     title = escape(
@@ -91,7 +91,7 @@ def _date(epoch: float) -> str:
 def history_chart(points: Sequence[ScorePoint]) -> Markup:
     """The score (0-100) over time, oldest left; `points` come newest first (as stored)."""
     series = sorted(points, key=lambda p: p.computed_at)
-    width, height, left, bottom, top, right = 640, 220, 36, 28, 12, 12
+    width, height, left, bottom, top, right = 640, 260, 44, 34, 12, 12
     plot_w, plot_h = width - left - right, height - top - bottom
     parts = []
     for level in (0, 25, 50, 75, 100):
@@ -99,7 +99,7 @@ def history_chart(points: Sequence[ScorePoint]) -> Markup:
         parts.append(
             f'<line x1="{left}" y1="{y:.1f}" x2="{width - right}" y2="{y:.1f}" '
             f'stroke="{TRACK}" stroke-width="1"/>'
-            f'<text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end" font-size="12" '
+            f'<text x="{left - 6}" y="{y + 5:.1f}" text-anchor="end" font-size="16" '
             f'fill="{GREY}">{level}</text>'
         )
     if series:
@@ -122,9 +122,9 @@ def history_chart(points: Sequence[ScorePoint]) -> Markup:
                 "</circle>"
             )
         parts.append(
-            f'<text x="{left}" y="{height - 8}" font-size="12" fill="{GREY}">'
+            f'<text x="{left}" y="{height - 6}" font-size="16" fill="{GREY}">'
             f"{escape(_date(first))}</text>"
-            f'<text x="{width - right}" y="{height - 8}" text-anchor="end" font-size="12" '
+            f'<text x="{width - right}" y="{height - 6}" text-anchor="end" font-size="16" '
             f'fill="{GREY}">{escape(_date(last))}</text>'
         )
         summary = f"Score history: {len(series)} points, from {_n(series[0].score)} to " + _n(

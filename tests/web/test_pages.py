@@ -269,3 +269,14 @@ def test_form_upload_has_the_apis_size_cap(redis_url: str, tmp_path: Path) -> No
     assert answer.status_code == 413
     assert "Archive too large" in answer.text
     assert list((tmp_path / "uploads").iterdir()) == []
+
+
+def test_the_list_shows_the_trend_from_the_history(web: Web) -> None:
+    web.ingest(web.acme_key, ego="alice", count=30)
+    web.sign_in(web.acme_key)
+    assert "first score" in web.client.get("/ui/accounts").text
+    web.ingest(web.acme_key, ego="alice", count=120)  # 90 more events: a second score
+    listing = web.client.get("/ui/accounts").text
+    assert 'class="spark"' in listing
+    assert re.search(r"(▲ up|▼ down|= unchanged)", listing)
+    assert "last 2 scores" in listing
