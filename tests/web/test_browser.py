@@ -170,6 +170,8 @@ def test_sign_in_see_your_accounts_upload_an_archive_and_watch_the_score(
     page.on("framenavigated", lambda frame: visited.append(frame.url))
     requested: list[str] = []
     page.on("request", lambda request: requested.append(request.url))
+    console: list[str] = []
+    page.on("console", lambda message: console.append(message.text))
     try:
         _sign_in(page, site, site.acme_key)
         assert page.get_by_role("link", name="mastodon alice").is_visible()
@@ -231,6 +233,8 @@ def test_sign_in_see_your_accounts_upload_an_archive_and_watch_the_score(
         assert site.acme_key not in url
         assert "rpk_" not in url
     assert all(url.startswith(site.base) for url in requested)  # nothing from elsewhere
+    # the pages keep to their own Content-Security-Policy (no inline style or script)
+    assert not [m for m in console if "Content Security Policy" in m], console
 
 
 def test_phone_sized_screen_and_javascript_off(browser: Browser, site: Site) -> None:
