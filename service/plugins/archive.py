@@ -11,6 +11,7 @@ from __future__ import annotations
 import fnmatch
 import os
 import zipfile
+import zlib
 from pathlib import Path, PurePosixPath
 from types import TracebackType
 
@@ -108,8 +109,13 @@ class ArchiveSource:
             try:
                 with self._zip.open(info) as handle:
                     data = handle.read(cap + 1)
-            except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
+            except (zipfile.BadZipFile, OSError, EOFError, ValueError, zlib.error) as exc:
                 raise ArchiveError(self.display, f"corrupt member ({exc})", member=name) from None
+            except (NotImplementedError, RuntimeError) as exc:
+                # An unsupported compression method, or an encrypted member.
+                raise ArchiveError(
+                    self.display, f"unreadable member ({exc})", member=name
+                ) from None
         else:
             full = self.path / name
             try:
