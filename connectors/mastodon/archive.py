@@ -79,6 +79,9 @@ def _load_json(source: ArchiveSource, member: str) -> Any:
             member=member,
             position=f"line {exc.lineno}, column {exc.colno}",
         ) from None
+    except RecursionError:
+        # The standard library recurses once per nesting level: deep nesting is hostile input.
+        raise ArchiveError(source.display, "JSON nested too deeply", member=member) from None
 
 
 def _as_list(value: object) -> list[str]:
