@@ -117,6 +117,14 @@ def _not_a_list(archive: str, member: str, value: Any) -> ArchiveError:
     )
 
 
+def _too_deep(
+    archive: str, member: str, text: str, start: int, position: str | None = None
+) -> ArchiveError:
+    """msgspec recurses once per nesting level too (RecursionError, not DecodeError)."""
+    where = position or position_of(text, start)
+    return ArchiveError(archive, "JSON nested too deeply", member=member, position=where)
+
+
 def decode_items(text: str, type_: type[T], *, archive: str, member: str) -> list[T]:
     """The items of one `window.YTD.<type>.partN = [...]` file, each unboxed from its
     `{"<type>": {...}}` wrapper and decoded as `type_`.
@@ -127,6 +135,8 @@ def decode_items(text: str, type_: type[T], *, archive: str, member: str) -> lis
     start = _body_start(text, archive, member)
     try:
         raws = msgspec.json.decode(_body(text, start), type=_LIST_OF_RAW)
+    except RecursionError:
+        raise _too_deep(archive, member, text, start) from None
     except msgspec.ValidationError:
         value = parse_assignment(text, archive=archive, member=member)
         raise _not_a_list(archive, member, value) from None
@@ -136,6 +146,8 @@ def decode_items(text: str, type_: type[T], *, archive: str, member: str) -> lis
     for index, raw in enumerate(raws, start=1):
         try:
             items.append(msgspec.json.decode(_unwrap_raw(raw), type=type_))
+        except RecursionError:
+            raise _too_deep(archive, member, text, start, f"item {index}") from None
         except msgspec.ValidationError as exc:
             raise ArchiveError(
                 archive, f"unexpected item: {exc}", member=member, position=f"item {index}"
@@ -165,6 +177,8 @@ def decode_value(text: str, type_: type[T], *, archive: str, member: str) -> T:
     start = _body_start(text, archive, member)
     try:
         return msgspec.json.decode(_body(text, start), type=type_)
+    except RecursionError:
+        raise _too_deep(archive, member, text, start) from None
     except msgspec.ValidationError as exc:
         raise ArchiveError(archive, f"unexpected content: {exc}", member=member) from None
     except msgspec.DecodeError:
