@@ -101,7 +101,11 @@ _FIRST_SNOWFLAKE = 1 << 32  # ids below this predate snowflakes and encode no ti
 
 def snowflake_time(object_id: str) -> datetime | None:
     """When a tweet or message with this id was created (X ids since late 2010 encode it)."""
-    if not object_id.isdigit() or int(object_id) < _FIRST_SNOWFLAKE:
+    # A snowflake is a signed 64-bit integer written in ASCII digits: anything else (a huge
+    # number, a Unicode digit) is no date, not an OverflowError or a ValueError (fuzzing).
+    if not (object_id.isascii() and object_id.isdigit()) or len(object_id) > 19:
+        return None
+    if not _FIRST_SNOWFLAKE <= int(object_id) < 2**63:
         return None
     milliseconds = (int(object_id) >> 22) + _TWITTER_EPOCH_MS
     return datetime.fromtimestamp(milliseconds / 1000, UTC)
