@@ -40,6 +40,9 @@ def _read_lines(
                 else f"not a JSON object ({detail})"
             )
             raise EventsFileError(source, number, hint) from None
+        except UnicodeDecodeError as exc:
+            # msgspec's error for invalid UTF-8 inside a string (not a DecodeError).
+            raise EventsFileError(source, number, f"not UTF-8 text ({exc.reason})") from None
 
 
 def read_events(stream: Iterable[bytes], source: str) -> Iterator[Interaction]:
