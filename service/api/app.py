@@ -32,6 +32,7 @@ from service.api.ingest import IngestController
 from service.api.jobs import JobsController, jobs_lifespan
 from service.api.observability import Metrics, configure_logging, observe
 from service.api.problems import (
+    bad_encoding_handler,
     http_exception_handler,
     internal_error_handler,
     service_unavailable_handler,
@@ -139,6 +140,7 @@ def create_app(
         middleware=[skip_ui(BearerKeyMiddleware)],
         exception_handlers={
             HTTPException: http_exception_handler,
+            UnicodeDecodeError: bad_encoding_handler,
             Exception: internal_error_handler,
             RedisConnectionError: service_unavailable_handler,
             RedisTimeoutError: service_unavailable_handler,

@@ -49,7 +49,7 @@ def parse_events(body: bytes, content_type: str, now: float) -> list[Interaction
                 continue
             try:
                 event = _line_decoder.decode(line)
-            except (msgspec.ValidationError, msgspec.DecodeError) as exc:
+            except (msgspec.ValidationError, msgspec.DecodeError, UnicodeDecodeError) as exc:
                 message = str(exc)
                 errors.append({"line": str(number), "field": field_of(message), "message": message})
             else:
@@ -63,7 +63,7 @@ def parse_events(body: bytes, content_type: str, now: float) -> list[Interaction
     elif content_type == "application/json":
         try:
             events = _array_decoder.decode(body)
-        except (msgspec.ValidationError, msgspec.DecodeError) as exc:
+        except (msgspec.ValidationError, msgspec.DecodeError, UnicodeDecodeError) as exc:
             message = str(exc)
             errors.append({"field": field_of(message), "message": message})
         else:

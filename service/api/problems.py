@@ -174,6 +174,19 @@ def internal_error_handler(request: Request[Any, Any, Any], exc: Exception) -> R
     return problem_response(request, 500, "an internal error occurred; quote the request id")
 
 
+def bad_encoding_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[bytes]:
+    """Invalid UTF-8 inside a JSON string makes msgspec raise `UnicodeDecodeError`, not a
+    `DecodeError`, and litestar lets it through: it was a 500 on every body route (found by
+    fuzzing). It is the client's bytes, so a 400 validation problem."""
+    return problem_response(
+        request,
+        400,
+        "the body is not valid UTF-8",
+        errors=[{"field": "body", "message": str(exc)[:200]}],
+        type_=_PROBLEM_BASE + "validation",
+    )
+
+
 def service_unavailable_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[bytes]:
     """Redis (data or queue) unreachable or still loading: 503 with `Retry-After`, not a 500,
     so clients and load balancers back off and retry. Nothing to repair: redis-py reconnects on
