@@ -18,7 +18,7 @@ from litestar.di import Provide
 from litestar.exceptions import HTTPException
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
-from litestar.openapi.spec import Components, SecurityScheme
+from litestar.openapi.spec import Components, OpenAPIType, Schema, SecurityScheme
 from redis.asyncio import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
@@ -69,6 +69,31 @@ def openapi_config() -> OpenAPIConfig:
         security=[{"bearer": []}],
         use_handler_docstrings=False,
     )
+
+
+def _overlapping_unions_as_any_of(schemas: dict[str, Schema]) -> None:
+    """litestar documents `float | int` as `oneOf: [number, integer]`, which no integer can
+    satisfy (an integer is a number too: it matches two branches); `anyOf` says what the
+    type means. Found by schemathesis on a score's `inputs`."""
+
+    def fix(node: object) -> None:
+        if not isinstance(node, Schema):
+            return
+        types = {getattr(branch, "type", None) for branch in node.one_of or ()}
+        if {OpenAPIType.NUMBER, OpenAPIType.INTEGER} <= types:
+            node.any_of, node.one_of = node.one_of, None
+        for child in (
+            *(node.properties or {}).values(),
+            node.additional_properties,
+            node.items,
+            *(node.one_of or ()),
+            *(node.any_of or ()),
+            *(node.all_of or ()),
+        ):
+            fix(child)
+
+    for schema in schemas.values():
+        fix(schema)
 
 
 def create_app(
@@ -154,6 +179,7 @@ def create_app(
         debug=False,
     )
     app.state.services = services
+    _overlapping_unions_as_any_of(app.openapi_schema.components.schemas or {})
     # Outermost wrapper (around routing and error handling), so 404/405 get a request id,
     # a log line and a metric too; app middleware would only see routed requests.
     app.asgi_handler = observe(services.metrics)(app.asgi_handler)
