@@ -266,6 +266,7 @@ async def _run(
         base = f"http://{shown}:{bound_port}"
         _say(out, f"Rapport is up: {base}")
         _say(out, f"  API docs:  {base}/schema")
+        _say(out, f"  web page:  {base}/ui  (sign in with the API key)")
         if key is not None:
             _say(out, f"  API key:   {key}")
             _say(out, "             (tenant `default`; shown once, only its hash is stored)")

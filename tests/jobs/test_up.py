@@ -111,6 +111,7 @@ def test_rapport_up_serves_persists_and_stops_cleanly(tmp_path: Path) -> None:
         lines = up.lines
         assert f"Rapport is up: {base}" in lines
         assert f"  API docs:  {base}/schema" in lines
+        assert f"  web page:  {base}/ui  (sign in with the API key)" in lines
         key = next(m.group(1) for line in lines if (m := re.search(r"API key:\s+(rpk_\S+)", line)))
         _ready(base)
         auth = {"Authorization": f"Bearer {key}"}
