@@ -49,7 +49,8 @@ class ArchiveSource:
         elif path.is_file():
             try:
                 self._zip = zipfile.ZipFile(path)
-            except (zipfile.BadZipFile, OSError) as exc:
+            except (zipfile.BadZipFile, OSError, NotImplementedError, ValueError, EOFError) as exc:
+                # NotImplementedError: a zip "version" the standard library does not read.
                 raise ArchiveError(self.display, f"not a zip file or folder ({exc})") from None
             self._names = [i.filename for i in self._zip.infolist() if not i.is_dir()]
         else:
