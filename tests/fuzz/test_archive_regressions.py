@@ -81,3 +81,17 @@ def test_invalid_utf8_in_an_event_names_the_line() -> None:
     with pytest.raises(EventsFileError, match="not UTF-8") as caught:
         list(read_events(lines, "events.jsonl"))
     assert caught.value.line == 2
+
+
+def test_an_unsupported_zip_version_is_an_archive_error(tmp_path: Path) -> None:
+    """zipfile raises NotImplementedError for a "version needed" it cannot read, which escaped
+    `ArchiveSource`."""
+    path = tmp_path / "a.zip"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("like.js", b"[]")
+    raw = bytearray(path.read_bytes())
+    central = raw.index(b"PK\x01\x02")
+    raw[central + 6] = 84  # "version needed to extract": 8.4
+    path.write_bytes(bytes(raw))
+    with pytest.raises(ArchiveError, match="not a zip file"):
+        ArchiveSource(path)
