@@ -8,6 +8,7 @@ fails when the two drift. Metric tuning is not here: it is a metric config file
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from collections.abc import Mapping
 from typing import Annotated, Any, Literal
@@ -193,6 +194,17 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=
             "together (a zip bomb fails the job, no import)."
         ),
     ] = 4 << 30
+
+    def __post_init__(self) -> None:
+        """Fail at start-up, naming the variable, rather than at the first webhook."""
+        for item in (self.webhook_allow_networks or "").split(","):
+            try:
+                if item.strip():
+                    ipaddress.ip_network(item.strip(), strict=False)
+            except ValueError:
+                raise ValueError(
+                    f"RAPPORT_WEBHOOK_ALLOW_NETWORKS: {item.strip()!r} is not an address or a CIDR"
+                ) from None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:

@@ -103,7 +103,7 @@ def test_an_allowed_network_is_the_operators_explicit_exception() -> None:
     with pytest.raises(TargetRefused):
         check_url("http://10.8.3.4/x", policy)
     with pytest.raises(SettingsError, match="RAPPORT_WEBHOOK_ALLOW_NETWORKS"):
-        TargetPolicy.from_settings(Settings(webhook_allow_networks="10.0.0.0/33"))
+        Settings.from_env({"RAPPORT_WEBHOOK_ALLOW_NETWORKS": "10.0.0.0/8,10.0.0.0/33"})
 
 
 async def _post(settings: Settings, url: str) -> httpx.Response:
