@@ -245,3 +245,67 @@ def test_every_body_route_has_an_oversize_case() -> None:
         "/v1/accounts/{platform:str}/{account:str}/refresh",
     }
     assert posts == {p for _, p in BODY_ROUTES} | own_cap
+
+
+# --- The account pages (`/ui`): a cookie holding the key, not a bearer header. Their own suite
+# (tests/web) tests sign-in and CSRF; here every page is enumerated too, so a new page without
+# a case fails, and each is tried without a session and with another tenant's session.
+
+UI_PUBLIC = {
+    ("GET", "/ui/sign-in"),
+    ("POST", "/ui/sign-in"),
+    ("GET", "/ui/static/{name:str}"),
+}
+UI_CASES: dict[tuple[str, str], Callable[[Seeded], str]] = {
+    ("GET", "/ui"): lambda s: "/ui",
+    ("POST", "/ui/sign-out"): lambda s: "/ui/sign-out",
+    ("GET", "/ui/accounts"): lambda s: "/ui/accounts",
+    ("GET", "/ui/accounts/{platform:str}/{account:str}"): lambda s: "/ui/accounts/mastodon/alice",
+    ("GET", "/ui/upload"): lambda s: "/ui/upload",
+    ("POST", "/ui/upload"): lambda s: "/ui/upload",
+    ("GET", "/ui/jobs/{job_id:str}"): lambda s: f"/ui/jobs/{s.job_ids[0]}",
+    ("GET", "/ui/jobs/{job_id:str}/state"): lambda s: f"/ui/jobs/{s.job_ids[0]}/state",
+}
+
+
+def test_every_page_has_a_case(api: Api) -> None:
+    pages = {r for r in _app_routes(api) if COOKIE_UI.match(r[1])}
+    assert pages == set(UI_CASES) | UI_PUBLIC, "a /ui page without a security case"
+
+
+@pytest.mark.parametrize(("method", "route"), sorted(UI_CASES))
+def test_a_page_without_a_session_shows_nothing_even_with_a_bearer_key(
+    seeded: Seeded, method: str, route: str
+) -> None:
+    """No session cookie: a redirect to sign-in or a refusal. A bearer header is not a session
+    (a page must never be reachable by a script holding an API key)."""
+    api = seeded.api
+    path = UI_CASES[(method, route)](seeded)
+    before = _acme_data(api)
+    r = api.client.request(method, path, headers=api.acme, follow_redirects=False)
+    assert r.status_code in (303, 401, 403), r.text
+    if r.status_code == 303:  # to sign in, or from `/ui` to the list (which sends to sign in)
+        assert r.headers["location"] in ("/ui/sign-in", "/ui/accounts")
+    assert all(s not in r.text for s in seeded.secrets(path))
+    assert "alice" not in r.text
+    assert _acme_data(api) == before
+
+
+@pytest.mark.parametrize(("method", "route"), sorted(UI_CASES))
+def test_another_tenants_session_sees_nothing_of_the_first(
+    seeded: Seeded, method: str, route: str
+) -> None:
+    api = seeded.api
+    path = UI_CASES[(method, route)](seeded)
+    rival_key = api.rival["Authorization"].removeprefix("Bearer ")
+    before = _acme_data(api)
+    r = api.client.request(
+        method, path, headers={"Cookie": f"rapport_key={rival_key}"}, follow_redirects=False
+    )
+    assert r.status_code < 500, r.text
+    assert all(s not in r.text for s in seeded.secrets(path))
+    if "{" in route:  # a page of one of acme's objects: as if it did not exist
+        assert r.status_code == 404, r.text
+    elif method == "GET":
+        assert "mastodon/alice" not in r.text
+    assert _acme_data(api) == before
