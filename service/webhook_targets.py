@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
+import re
 import socket
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -56,6 +57,8 @@ METADATA_ADDRESSES = frozenset(
     for a in ("169.254.169.254", "169.254.170.2", "100.100.100.200", "fd00:ec2::254")
 )
 _LINK_LOCAL = (ipaddress.ip_network("169.254.0.0/16"), ipaddress.ip_network("fe80::/10"))
+#: DNS labels (letters, digits, `-`, and `_` seen in real names), dot-separated.
+_HOST_NAME = re.compile(r"^(?!-)[a-z0-9_-]{1,63}(?<!-)(\.(?!-)[a-z0-9_-]{1,63}(?<!-))*$")
 #: Names that mean "this machine" or "the metadata service" without any DNS query.
 _LOCAL_NAMES = ("localhost", "metadata.google.internal", "metadata")
 
@@ -150,6 +153,8 @@ def check_url(url: str, policy: TargetPolicy) -> None:
             raise TargetRefused(f"the URL's host is {reason}")
         return
     name = host.lower()
+    if not _HOST_NAME.match(name):
+        raise TargetRefused("the URL's host is not a valid host name")
     if any(name == n or name.endswith("." + n) for n in _LOCAL_NAMES) and not (
         policy.allow_private and (name == "localhost" or name.endswith(".localhost"))
     ):

@@ -58,6 +58,9 @@ REFUSED_URLS = [
     "https://hooks.example:0/x",
     "https://hooks.example:99999/x",
     "https:///x",
+    "http://ST_(=,U`1o`N7/x",
+    "https://-bad-.example/x",
+    "https://a..example/x",
 ]
 
 
