@@ -126,3 +126,38 @@ def test_an_upload_over_the_cap_is_413_problem_json(
     assert r.headers["content-type"] == "application/problem+json"
     leftovers = list((tmp_path / "uploads").glob("*")) if (tmp_path / "uploads").exists() else []
     assert leftovers == []
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(
+    ("member", "damage"),
+    [
+        ("like.js", lambda data: data.replace(b"[", b"[" + b"[" * 5000, 1)),
+        ("tweets-part1.js", lambda data: data[: len(data) * 2 // 3]),
+        ("direct-messages.js", lambda data: data.replace(b'"', b"\xff", 3)),
+    ],
+)
+async def test_an_archive_failing_late_imports_nothing(
+    queue: ArqJobQueue,
+    worker: WorkerHarness,
+    redis: Redis,
+    settings: Settings,
+    member: str,
+    damage: Callable[[bytes], bytes],
+) -> None:
+    """One bad member, whatever its place in the read order: a dead letter naming it, and no
+    event, relationship, profile or account of the archive's other, good members is written."""
+    assert settings.upload_dir is not None
+    path = Path(settings.upload_dir) / "late.zip"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for source in sorted(ARCHIVE_DIR.rglob("*")):
+            data = source.read_bytes()
+            archive.writestr(source.name, damage(data) if source.name == member else data)
+    worker.start()
+    await queue.enqueue(ARCHIVE, _payload("late.zip"), job_id="late")
+    info = await finished(queue, "late")
+    assert info.state is JobState.FAILED
+    (letter,) = await queue.dead_letters("acme")
+    assert member in letter.reason
+    assert await _tenant_keys(redis) == []
