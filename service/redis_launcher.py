@@ -25,7 +25,7 @@ import redis
 
 from service.errors import RapportError
 
-__all__ = ["RedisLaunchError", "RedisServer", "find_redis_server"]
+__all__ = ["RedisLaunchError", "RedisServer", "find_redis_server", "free_port"]
 
 
 class RedisLaunchError(RapportError):
@@ -51,7 +51,8 @@ def find_redis_server() -> str:
     )
 
 
-def _free_port() -> int:
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that was free a moment ago (the OS picks it)."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
@@ -77,7 +78,7 @@ class RedisServer:
     ) -> None:
         self.data_dir = Path(data_dir)
         self.unix_socket = unix_socket
-        self.port = 0 if unix_socket else (port or _free_port())
+        self.port = 0 if unix_socket else (port or free_port())
         self.appendonly = appendonly
         self.binary = binary
         self.startup_timeout = startup_timeout

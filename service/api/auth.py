@@ -20,13 +20,25 @@ from litestar.exceptions import NotAuthorizedException
 from litestar.types import ASGIApp, Receive, Scope, Send
 
 from service.api.problems import RateLimitedError
-from service.api.state import services_of
+from service.api.state import Services, services_of
 from service.storage import apikeys
 
-__all__ = ["KEY_CACHE_TTL", "BearerKeyMiddleware"]
+__all__ = ["KEY_CACHE_TTL", "BearerKeyMiddleware", "enforce_rate_limit"]
 
 KEY_CACHE_TTL = 5.0
 _CACHE_MAX = 10_000
+
+
+async def enforce_rate_limit(services: Services, key_id: str, now: float) -> None:
+    """Count one request against the key's per-minute budget; 429 with Retry-After past it.
+    The API and the account pages share this, so a key has one budget wherever it is used."""
+    retry_after = await services.limiter.hit(services.db, key_id, now=now)
+    if retry_after is not None:
+        limit = services.settings.rate_limit_per_minute
+        raise RateLimitedError(
+            f"rate limit of {limit} requests per minute for this key exceeded",
+            headers={"Retry-After": str(retry_after)},
+        )
 
 
 def _is_public(path: str) -> bool:
@@ -87,13 +99,7 @@ class BearerKeyMiddleware:
             if len(services.key_cache) >= _CACHE_MAX:
                 services.key_cache.clear()
             services.key_cache[digest] = (record, now + KEY_CACHE_TTL)
-        retry_after = await services.limiter.hit(services.db, record.key_id, now=now)
-        if retry_after is not None:
-            limit = services.settings.rate_limit_per_minute
-            raise RateLimitedError(
-                f"rate limit of {limit} requests per minute for this key exceeded",
-                headers={"Retry-After": str(retry_after)},
-            )
+        await enforce_rate_limit(services, record.key_id, now)
         scope["user"] = record.tenant
         scope["auth"] = record
         await self.app(scope, receive, send)

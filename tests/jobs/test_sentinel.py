@@ -16,21 +16,15 @@ from service.errors import InputError
 from service.jobs.arq_queue import ArqJobQueue
 from service.jobs.queue import NOOP
 from service.jobs.redis_url import parse_sentinel_url
-from service.redis_launcher import RedisServer, find_redis_server
+from service.redis_launcher import RedisServer, find_redis_server, free_port
 
 pytestmark = pytest.mark.anyio
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture
 def sentinel(redis_server: RedisServer, tmp_path: Path) -> Iterator[int]:
     """A sentinel monitoring the test worker's Redis as `rapportq`; yields its port."""
-    port = _free_port()
+    port = free_port()
     conf = tmp_path / "sentinel.conf"
     conf.write_text(
         f"port {port}\nbind 127.0.0.1\ndir {tmp_path}\n"

@@ -22,17 +22,12 @@ import httpx
 import pytest
 import redis as redis_sync
 
+from service.redis_launcher import free_port
 from tests.api.conftest import ndjson_events
 from tests.jobs.helpers import ARCHIVE_EGO, zip_archive
 
 START_TIMEOUT = 60.0
 RAPPORT = str(Path(sys.executable).with_name("rapport"))  # the console script
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass
@@ -105,7 +100,7 @@ def _ready(base: str) -> None:
 
 
 def test_rapport_up_serves_persists_and_stops_cleanly(tmp_path: Path) -> None:
-    data, port = tmp_path / "data", _free_port()
+    data, port = tmp_path / "data", free_port()
     base = f"http://127.0.0.1:{port}"
     with rapport_up(data, port) as up:
         lines = up.lines
@@ -177,7 +172,7 @@ def test_rapport_up_demo_loads_the_example_and_a_busy_port_is_one_line_exit_2(
     assert failed.stderr.startswith("rapport: error: cannot listen on 127.0.0.1:")
     assert len(failed.stderr.strip().splitlines()) == 1
 
-    port = _free_port()
+    port = free_port()
     with rapport_up(tmp_path / "demo", port, "--demo") as up:
         lines = up.lines
         assert any(re.search(r"demo:\s+\d+ new example events", line) for line in lines)
@@ -206,7 +201,7 @@ def _events(base: str, auth: dict[str, str]) -> int:
 
 
 def test_kill_9_of_redis_and_of_rapport_up_loses_nothing(tmp_path: Path) -> None:
-    data, port = tmp_path / "data", _free_port()
+    data, port = tmp_path / "data", free_port()
     base = f"http://127.0.0.1:{port}"
     with rapport_up(data, port) as up:
         key = next(

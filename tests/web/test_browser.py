@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -24,6 +23,7 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
+from service.redis_launcher import free_port
 from tests.api.conftest import NDJSON, bearer, make_keys, ndjson_events
 from tests.conftest import ROOT
 from tests.jobs.helpers import ARCHIVE_EGO, zip_archive
@@ -43,12 +43,6 @@ START_TIMEOUT = 60.0
 WAIT_MS = 60_000  # a bound on waiting for the worker, not a timing assertion
 ARTIFACTS = ROOT / "test-artifacts" / "web"
 BIN = Path(sys.executable).parent
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
@@ -100,7 +94,7 @@ def site(redis_url: str, tmp_path: Path) -> Iterator[Site]:
         "RAPPORT_WORKER_SHUTDOWN_SECONDS": "2",
         "RAPPORT_LOG_LEVEL": "WARNING",
     }
-    port = _free_port()
+    port = free_port()
     base = f"http://127.0.0.1:{port}"
     logs = (tmp_path / "api.log").open("wb"), (tmp_path / "worker.log").open("wb")
     processes = [
