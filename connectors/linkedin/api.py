@@ -11,8 +11,8 @@ reactions or comments on the member's posts, nor followers; limits are daily and
 without headers (the shared HTTP layer then raises `RateLimited` until the next UTC midnight).
 Not implemented: the Member Changelog API (increments of the last 28 days), so every refresh
 reads the whole snapshot and keeps the messages not older than the cursor (the newest message's
-instant); and the Community Management API for organisation pages (a different product, for
-pages, not members).
+instant). An organisation page as the account (`urn:li:organization:N`, `org:N`) goes to the
+Community Management API instead (connectors/linkedin/organization.py).
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ import msgspec
 
 from connectors.linkedin.connector import DEFAULT_BASE_URL, LinkedInConfig
 from connectors.linkedin.mapping import PLATFORM, Mapper, RowError
+from connectors.linkedin.organization import fetch_organization, organization_id
 from connectors.linkedin.people import full_name, slug_of
 from connectors.linkedin.tables import Row
 from service.errors import InputError, PlatformError
@@ -135,17 +136,27 @@ async def fetch(
     config: ConnectorConfig,
     since: str | None = None,
 ) -> AsyncIterator[FetchPage]:
-    """Yield the member's profile, connections (as profiles) and messages (as events)."""
+    """Yield the member's profile, connections (as profiles) and messages (as events); for an
+    organisation page, its posts' comments and reactions (connectors/linkedin/organization.py)."""
     settings = _config(config)
+    org = organization_id(account)
     if not settings.token:
         raise PlatformError(
             PLATFORM,
-            "no token: set RAPPORT_LINKEDIN_TOKEN (Member Data Portability API); without one, "
-            "score the member data export instead (`rapport score --archive`)",
+            "no token: set RAPPORT_LINKEDIN_TOKEN (Community Management API, a page "
+            "administrator's token)"
+            if org
+            else "no token: set RAPPORT_LINKEDIN_TOKEN (Member Data Portability API); without "
+            "one, score the member data export instead (`rapport score --archive`)",
         )
     if settings.base_url is None:
         settings = msgspec.structs.replace(settings, base_url=DEFAULT_BASE_URL)
     api = http.bind(PLATFORM, settings)
+    if org is not None:
+        after = _decode_cursor(since)
+        async for page in fetch_organization(org, api, settings, since, after):
+            yield page
+        return
     ego = _ego_id(account)
     mapper = Mapper()
     mapper.ego_slugs[ego] += 1

@@ -29,11 +29,15 @@ DEFAULT_BASE_URL = "https://api.linkedin.com"
 class LinkedInConfig(ConnectorConfig, kw_only=True, frozen=True, forbid_unknown_fields=True):
     """`RAPPORT_LINKEDIN_TOKEN`: a member access token with the `r_dma_portability_3rd_party`
     scope (Member Data Portability API, granted to approved apps for members in the EEA and
-    Switzerland). `RAPPORT_LINKEDIN_BASE_URL` defaults to `https://api.linkedin.com`;
+    Switzerland); for an organisation page (`urn:li:organization:N` or `org:N`), a page
+    administrator's token with `r_organization_social` (Community Management API).
+    `RAPPORT_LINKEDIN_BASE_URL` defaults to `https://api.linkedin.com`;
     `RAPPORT_LINKEDIN_API_VERSION` is the `LinkedIn-Version` header (YYYYMM)."""
 
     api_version: Annotated[str, msgspec.Meta(pattern=r"^\d{6}$")] = "202312"
     max_pages: Annotated[int, msgspec.Meta(ge=1, le=10_000)] = 50
+    #: Organisation pages (Community Management API): how many of the newest posts are read.
+    max_posts: Annotated[int, msgspec.Meta(ge=1, le=1_000)] = 20
 
 
 class LinkedInConnector(Connector):
