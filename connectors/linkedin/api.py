@@ -27,6 +27,7 @@ from connectors.linkedin.connector import DEFAULT_BASE_URL, LinkedInConfig
 from connectors.linkedin.mapping import PLATFORM, Mapper, RowError
 from connectors.linkedin.organization import fetch_organization, organization_id
 from connectors.linkedin.people import full_name, slug_of
+from connectors.linkedin.restli import Paging, restli_headers
 from connectors.linkedin.tables import Row
 from service.errors import InputError, PlatformError
 from service.model import MissingData, Profile
@@ -40,18 +41,6 @@ DOMAINS = ("PROFILE", "CONNECTIONS", "INBOX")
 _PATH = "/rest/memberSnapshotData"
 
 
-class _Link(msgspec.Struct):
-    rel: str = ""
-    href: str = ""
-
-
-class _Paging(msgspec.Struct):
-    start: int = 0
-    count: int = 0
-    total: int | None = None
-    links: list[_Link] = msgspec.field(default_factory=list)
-
-
 class _Element(msgspec.Struct):
     snapshotDomain: str  # noqa: N815 - LinkedIn's field name
     snapshotData: list[dict[str, Any]] = msgspec.field(default_factory=list)  # noqa: N815
@@ -59,7 +48,7 @@ class _Element(msgspec.Struct):
 
 class _SnapshotPage(msgspec.Struct):
     elements: list[_Element] = msgspec.field(default_factory=list)
-    paging: _Paging | None = None
+    paging: Paging | None = None
 
 
 def _config(config: ConnectorConfig) -> LinkedInConfig:
@@ -74,7 +63,7 @@ async def _domain(api: BoundHttp, settings: LinkedInConfig, domain: str) -> list
     rows: list[Row] = []
     url: str = _PATH
     params: dict[str, str] | None = {"q": "criteria", "domain": domain}
-    headers = {"LinkedIn-Version": settings.api_version, "X-Restli-Protocol-Version": "2.0.0"}
+    headers = restli_headers(settings)
     seen: set[str] = set()
     for _ in range(settings.max_pages):
         try:
@@ -94,14 +83,7 @@ async def _domain(api: BoundHttp, settings: LinkedInConfig, domain: str) -> list
                     str(k).strip().upper(): "" if v is None else str(v) for k, v in record.items()
                 }
                 rows.append(Row(cells, len(rows) + 1))
-        following = next(
-            (
-                link.href
-                for link in (page.paging.links if page.paging else [])
-                if link.rel == "next"
-            ),
-            None,
-        )
+        following = page.paging.next_href() if page.paging else ""
         if not page.elements or not following or following in seen:
             break
         seen.add(following)

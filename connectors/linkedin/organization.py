@@ -31,6 +31,7 @@ import msgspec
 
 from connectors.linkedin.connector import LinkedInConfig
 from connectors.linkedin.mapping import PLATFORM
+from connectors.linkedin.restli import Paging, restli_headers
 from service.errors import PlatformError
 from service.model import Direction, Interaction, Kind, MissingData, Profile
 from service.plugins.connector import FetchPage
@@ -57,21 +58,9 @@ def member_id(urn: str) -> str | None:
     return urn[len(_PERSON) :] or None
 
 
-class _Link(msgspec.Struct):
-    rel: str = ""
-    href: str = ""
-
-
-class _Paging(msgspec.Struct):
-    start: int = 0
-    count: int = 0
-    total: int | None = None
-    links: list[_Link] = msgspec.field(default_factory=list)
-
-
 class _Page(msgspec.Struct):
     elements: list[dict[str, Any]] = msgspec.field(default_factory=list)
-    paging: _Paging | None = None
+    paging: Paging | None = None
 
 
 class _Post(msgspec.Struct):
@@ -125,7 +114,7 @@ async def _pages(
     limit: int | None = None,
 ) -> list[dict[str, Any]]:
     """Every element of a collection, following `paging` (at most `limit` of them)."""
-    headers = {"LinkedIn-Version": settings.api_version, "X-Restli-Protocol-Version": "2.0.0"}
+    headers = restli_headers(settings)
     elements: list[dict[str, Any]] = []
     url = path
     query: dict[str, str] | None = {**params, "start": "0", "count": str(_PAGE_SIZE)}
@@ -142,7 +131,7 @@ async def _pages(
         if limit is not None and len(elements) >= limit:
             return elements[:limit]
         paging = page.paging
-        following = next((x.href for x in (paging.links if paging else []) if x.rel == "next"), "")
+        following = paging.next_href() if paging else ""
         if not page.elements or paging is None:
             break
         if following:
