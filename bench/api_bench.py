@@ -25,7 +25,6 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -44,7 +43,7 @@ sys.path.insert(0, str(ROOT))
 
 from service.metric import MetricConfig  # noqa: E402
 from service.model import AccountRef, Direction, Interaction, Kind  # noqa: E402
-from service.redis_launcher import RedisServer  # noqa: E402
+from service.redis_launcher import RedisServer, free_port  # noqa: E402
 from service.storage import apikeys, scores  # noqa: E402
 from service.storage.ingest import ingest  # noqa: E402
 
@@ -82,12 +81,6 @@ class Run:
     errors: int
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind((HOST, 0))
-        return int(sock.getsockname()[1])
-
-
 def _events(account: str) -> list[Interaction]:
     t0 = datetime(2026, 1, 1, tzinfo=UTC)
     kinds = [Kind.REPLY, Kind.LIKE, Kind.MESSAGE, Kind.MENTION, Kind.REPOST, Kind.QUOTE]
@@ -109,7 +102,7 @@ def _events(account: str) -> list[Interaction]:
     return out
 
 
-async def _seed(url: str) -> str:
+async def seed(url: str) -> str:
     client = Redis.from_url(url)
     try:
         key, _ = await apikeys.create(client, "bench", now=time.time())
@@ -139,7 +132,7 @@ async def _seed(url: str) -> str:
         await client.aclose()
 
 
-def _serve(target: list[str], port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
+def serve(target: list[str], port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
     args = [
         sys.executable,
         "-m",
@@ -194,7 +187,7 @@ def _ms(text: str) -> float:
     return float(match.group(1)) * _UNITS[match.group(2)]
 
 
-def _wrk(
+def wrk(
     name: str, url: str, seconds: int, connections: int, headers: dict[str, str], body: bytes | None
 ) -> Run:
     lua = None
@@ -222,7 +215,7 @@ def _wrk(
     return Run(name, rps, p50, p99, errors)
 
 
-def _hey(
+def hey(
     name: str,
     url: str,
     seconds: int,
@@ -263,7 +256,7 @@ def main() -> None:
             raise SystemExit(f"{tool} not found: apt-get install wrk hey")
 
     with tempfile.TemporaryDirectory() as tmp, RedisServer(tmp, unix_socket=True) as redis:
-        key = asyncio.run(_seed(redis.url))
+        key = asyncio.run(seed(redis.url))
         auth = {"Authorization": f"Bearer {key}"}
         batch = msgspec.json.encode(
             {"accounts": [{"platform": "mastodon", "account": f"user{i}"} for i in range(100)]}
@@ -287,15 +280,15 @@ def main() -> None:
             "batch100": (["service.api.asgi:app_factory"], "/v1/scores/batch", json_headers, batch),
         }
         for name, (target, path, headers, body) in targets.items():
-            port = _free_port()
-            server = _serve(target, port, env)
+            port = free_port()
+            server = serve(target, port, env)
             try:
                 url = f"http://{HOST}:{port}{path}"
                 check = httpx.request("POST" if body else "GET", url, headers=headers, content=body)
                 check.raise_for_status()
-                _wrk(name, url, 1, opts.connections, headers, body)  # warm-up
-                saturated = _wrk(name, url, seconds, opts.connections, headers, body)
-                paced = _hey(name, url, seconds, 0.7 * saturated.rps, headers, body)
+                wrk(name, url, 1, opts.connections, headers, body)  # warm-up
+                saturated = wrk(name, url, seconds, opts.connections, headers, body)
+                paced = hey(name, url, seconds, 0.7 * saturated.rps, headers, body)
                 results[name] = saturated
                 results[name + "@70%"] = paced
             finally:
