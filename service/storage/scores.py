@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from redis.asyncio import Redis, RedisCluster
+from redis.exceptions import WatchError
 
 from service.metric import (
     MetricConfig,
@@ -39,6 +40,7 @@ __all__ = [
 ]
 
 DEFAULT_TOP = 20
+_MAX_RETRIES = 50
 
 
 async def compute(
@@ -102,19 +104,33 @@ async def refresh(
     history_len: int,
 ) -> tuple[float | None, ScoreReport]:
     """Recompute the current score, store it and append it to the history; return the previous
-    score (None if there was none) and the new report."""
+    score (None if there was none) and the new report.
+
+    The read, the computation and the write are one WATCH/MULTI/EXEC transaction over the
+    score and what it is computed from: a concurrent ingest or refresh of the account makes it
+    start again. Without it two refreshes at once both returned the same previous score (two
+    webhook deliveries "from S0") and the slower one could store a score computed before the
+    other's events landed."""
     k = keys.AccountKeys(tenant, ref.platform, ref.account)
-    previous_raw = await redis.get(k.score)
-    previous = None if previous_raw is None else decode(previous_raw, ScoreReport).score
-    report = await compute(redis, tenant, ref, now=now, config=config)
-    point = encode(ScorePoint.of(report, now))
     async with redis.pipeline(transaction=True) as pipe:
-        pipe.set(k.score, encode(report))
-        pipe.set(k.summary, point)
-        pipe.lpush(k.history, point)
-        pipe.ltrim(k.history, 0, history_len - 1)
-        await pipe.execute()
-    return previous, report
+        for _ in range(_MAX_RETRIES):
+            try:
+                await pipe.watch(k.score, k.relationships, k.profiles)
+                previous_raw = await pipe.get(k.score)
+                previous = None if previous_raw is None else decode(previous_raw, ScoreReport).score
+                # Read through the other connection: WATCH still sees every write to the keys.
+                report = await compute(redis, tenant, ref, now=now, config=config)
+                point = encode(ScorePoint.of(report, now))
+                pipe.multi()  # type: ignore[no-untyped-call]
+                pipe.set(k.score, encode(report))
+                pipe.set(k.summary, point)
+                pipe.lpush(k.history, point)
+                pipe.ltrim(k.history, 0, history_len - 1)
+                await pipe.execute()
+                return previous, report
+            except WatchError:
+                continue
+    raise RuntimeError(f"score of {ref} kept conflicting with concurrent writers")
 
 
 async def get_current(redis: Redis, tenant: str, ref: AccountRef) -> ScoreReport | None:

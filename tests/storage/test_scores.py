@@ -3,6 +3,9 @@ past `as_of` recomputed from the kept raw events."""
 
 from __future__ import annotations
 
+import asyncio
+from collections import Counter
+
 import pytest
 from redis.asyncio import Redis
 
@@ -96,3 +99,35 @@ async def test_get_many_keeps_order_and_marks_missing(redis: Redis) -> None:
     assert got[2] is None
     assert got[1] is not None
     assert got[1].ego == "alice"
+
+
+async def test_concurrent_refreshes_chain_and_keep_the_newest_data(redis: Redis) -> None:
+    """Found by bench/soak.py: two ingests of one account at once each read the same previous
+    score, so both webhook deliveries said "from S0", and the later write could store a score
+    computed before the other's events landed. Each refresh must replace exactly the score it
+    read, from the data as it is when it writes."""
+    events = conversation(160)
+
+    async def ingest_then_refresh(chunk: int) -> tuple[float | None, float]:
+        await ingest(
+            redis,
+            "acme",
+            events[chunk * 20 : (chunk + 1) * 20],
+            now=NOW,
+            config=CONFIG,
+            dedup_window_days=400,
+            events_retention_days=3650,
+        )
+        previous, report = await scores.refresh(
+            redis, "acme", ALICE, now=NOW, config=CONFIG, history_len=100
+        )
+        return previous, report.score
+
+    changes = await asyncio.gather(*(ingest_then_refresh(chunk) for chunk in range(8)))
+    stored = await scores.get_current(redis, "acme", ALICE)
+    assert stored is not None
+    fresh = await scores.compute(redis, "acme", ALICE, now=NOW, config=CONFIG)
+    assert stored.score == fresh.score
+    # One chain None -> ... -> stored: every score but the last is some later change's previous.
+    previous = Counter(p for p, _ in changes)
+    assert previous == Counter([None, *(s for _, s in changes)]) - Counter([stored.score])
