@@ -7,14 +7,17 @@ What it does, all on loopback (127.0.0.1) and bounded in time:
 1. starts a private redis-server (service.redis_launcher, unix socket) and seeds it through the
    storage layer: one tenant, 100 accounts with 40 relationships each, scored;
 2. serves, one after the other and with identical uvicorn settings (one worker, uvloop and
-   httptools when installed, no access log), (a) a bare litestar app whose only route returns a
-   constant msgspec Struct and (b) the Rapport app (`service.api.asgi:app_factory`);
+   httptools when installed, no uvicorn access log), (a) a bare litestar app whose only route
+   returns a constant msgspec Struct, (a') the same with a Struct as large as the score
+   document (payload cost apart from the app's) and (b) the Rapport app
+   (`service.api.asgi:app_factory`, its own JSON access log on at the default INFO level);
 3. drives each with `wrk` (saturation: requests/s, p50, p99 at a fixed number of connections)
    and `hey -q` (a paced run at 70 % of the endpoint's own saturation rate: p50 and p99);
 4. reports the single-score GET and the 100-account batch as ratios to the bare endpoint.
 
-`wrk` and `hey` are Debian packages (`apt-get install wrk hey`); the load generator shares the
-machine's cores with the server, which is why only ratios measured in the same run mean much.
+`wrk` and `hey` are Debian packages (`scripts/bench` installs them when missing); the load
+generator shares the machine's cores with the server, which is why only ratios measured in the
+same run mean much.
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ from pathlib import Path
 import httpx
 import msgspec
 from litestar import Litestar, get
+from litestar.serialization import encode_json
 from redis.asyncio import Redis
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -70,6 +74,25 @@ async def bare() -> Constant:
 def bare_app() -> Litestar:
     """The baseline: litestar, one route, a constant Struct, nothing else."""
     return Litestar(route_handlers=[bare])
+
+
+class Padded(msgspec.Struct):
+    status: str
+    padding: str
+
+
+def bare_sized_app() -> Litestar:
+    """A second baseline: the same bare route, but its constant Struct is as large as the score
+    document (`BENCH_BODY_BYTES`), so payload cost (copies, wrk parsing) and the app's own
+    cost can be told apart."""
+    size = int(os.environ.get("BENCH_BODY_BYTES", "100"))
+    constant = Padded(status="ok", padding="x" * max(0, size - 30))
+
+    @get("/bare")
+    async def sized() -> Padded:
+        return constant
+
+    return Litestar(route_handlers=[sized])
 
 
 @dataclass
@@ -130,6 +153,17 @@ async def seed(url: str) -> str:
         return key
     finally:
         await client.aclose()
+
+
+async def document_size(url: str, account: str = "user7") -> int:
+    """Bytes of the score document the score GET sends (what `bare_sized_app` mimics)."""
+    client = Redis.from_url(url)
+    try:
+        report = await scores.get_current(client, "bench", AccountRef("mastodon", account))
+    finally:
+        await client.aclose()
+    assert report is not None, "seed() first"
+    return len(encode_json(report))
 
 
 def serve(target: list[str], port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
@@ -268,9 +302,12 @@ def main() -> None:
             "RAPPORT_PLUGINS_ALLOW": "none",
             "RAPPORT_LOG_LEVEL": opts.log_level,
         }
+        env["BENCH_BODY_BYTES"] = str(asyncio.run(document_size(redis.url)))
         results: dict[str, Run] = {}
+        bench_dir = ["--app-dir", str(ROOT / "bench")]
         targets = {
-            "bare": (["--app-dir", str(ROOT / "bench"), "api_bench:bare_app"], "/bare", {}, None),
+            "bare": ([*bench_dir, "api_bench:bare_app"], "/bare", {}, None),
+            "bare_sized": ([*bench_dir, "api_bench:bare_sized_app"], "/bare", {}, None),
             "score": (
                 ["service.api.asgi:app_factory"],
                 "/v1/accounts/mastodon/user7/score",
@@ -301,9 +338,12 @@ def main() -> None:
         "seconds_per_run": seconds,
         "connections": opts.connections,
         "log_level": opts.log_level,
+        "document_bytes": int(env["BENCH_BODY_BYTES"]),
         "runs": {name: asdict(run) for name, run in results.items()},
         "ratios": {
             "score_rps_vs_bare": results["score"].rps / bare_run.rps,
+            "score_rps_vs_same_size_bare": results["score"].rps / results["bare_sized"].rps,
+            "same_size_bare_rps_vs_bare": results["bare_sized"].rps / bare_run.rps,
             "batch100_rps_vs_bare": results["batch100"].rps / bare_run.rps,
             "batch100_scores_per_s": results["batch100"].rps * 100,
             "score_p99_at_70pct_vs_bare": results["score@70%"].p99_ms / bare_paced.p99_ms,

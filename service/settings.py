@@ -85,6 +85,20 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=
     score_history_len: Annotated[
         int, msgspec.Meta(ge=1, le=10_000), _doc("Scores kept in each account's history.")
     ] = 100
+    score_cache_seconds: Annotated[
+        float,
+        msgspec.Meta(ge=0, le=3600),
+        _doc(
+            "How long an API process may serve a score from memory, at most (score changes "
+            "reach every process at once through Redis pub/sub; this bounds a lost notice). "
+            "0 turns the cache off."
+        ),
+    ] = 5.0
+    score_cache_max_bytes: Annotated[
+        int,
+        msgspec.Meta(ge=0),
+        _doc("Memory each API process may use for cached scores, in bytes (0: no cache)."),
+    ] = 64 * 1024 * 1024
     rate_limit_per_minute: Annotated[
         int, msgspec.Meta(ge=1), _doc("Requests per minute allowed to one API key (429 after).")
     ] = 6000

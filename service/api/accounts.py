@@ -93,5 +93,7 @@ class AccountsController(Controller):
     ) -> None:
         redis, tenant = ctx.redis, ctx.tenant
         ref = AccountRef(platform, account)
-        if not await accounts.delete(redis, tenant, ref):
+        deleted = await accounts.delete(redis, tenant, ref)
+        ctx.services.score_cache.invalidate((tenant, platform, account))
+        if not deleted:
             raise account_not_found(ref)

@@ -8,6 +8,8 @@ start-up and closes it on shutdown.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -129,11 +131,19 @@ def create_app(
         services.redis = Redis.from_url(
             url, socket_timeout=5.0, socket_connect_timeout=2.0, health_check_interval=30
         )
+        # The notices connection blocks in a read: no socket timeout on that pool.
+        notices = Redis.from_url(url, socket_connect_timeout=2.0, health_check_interval=30)
+        follower = asyncio.create_task(services.score_cache.follow(notices))
         try:
             yield
         finally:
+            follower.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await follower
+            await notices.aclose()
             redis, services.redis = services.redis, None
             await redis.aclose()
+            services.access_log.flush()
 
     cors = None
     if settings.cors_origins:
@@ -182,5 +192,5 @@ def create_app(
     _overlapping_unions_as_any_of(app.openapi_schema.components.schemas or {})
     # Outermost wrapper (around routing and error handling), so 404/405 get a request id,
     # a log line and a metric too; app middleware would only see routed requests.
-    app.asgi_handler = observe(services.metrics)(app.asgi_handler)
+    app.asgi_handler = observe(services.metrics, services.access_log)(app.asgi_handler)
     return app

@@ -170,6 +170,7 @@ class IngestController(Controller):
                 config=services.config,
                 history_len=settings.score_history_len,
             )
+            services.score_cache.invalidate((tenant, ref.platform, ref.account))
             services.metrics.score_computations.labels("ingest").inc()
             queued = await webhooks.emit(redis, tenant, ref, previous, report, now=now)
             services.metrics.webhook_deliveries.inc(len(queued))

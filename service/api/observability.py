@@ -2,17 +2,19 @@
 
 One pure-ASGI middleware wraps every request: it takes the caller's `X-Request-ID` when it is a
 plain token (else makes one), returns it, times the request, counts it by route template and
-status, and writes one JSON log line. Nothing from headers or bodies is logged, so keys and
-payloads never reach the logs.
+status, and writes one JSON access-log line (`service.api.access_log`). Nothing from headers
+or bodies is logged, so keys and payloads never reach the logs.
 """
 
 from __future__ import annotations
 
+import itertools
 import logging
+import os
 import re
+import secrets
 import sys
 import time
-import uuid
 from typing import Any
 
 import msgspec
@@ -20,11 +22,12 @@ from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
+from service.api.access_log import AccessLine, AccessLog
+
 __all__ = ["REQUEST_ID_HEADER", "JsonFormatter", "Metrics", "configure_logging", "observe"]
 
 REQUEST_ID_HEADER = "x-request-id"
 _REQUEST_ID_RE = re.compile(rb"^[A-Za-z0-9._-]{1,64}$")
-logger = logging.getLogger("rapport.api")
 
 
 class Metrics:
@@ -100,15 +103,48 @@ def configure_logging(level: str) -> None:
         root.propagate = False
 
 
+class _RequestIds:
+    """Request ids that are unique without asking the OS for randomness per request: a random
+    per-process prefix (renewed in a forked child) and a counter, 32 hex digits like a UUID."""
+
+    def __init__(self) -> None:
+        self._renew()
+        os.register_at_fork(after_in_child=self._renew)
+
+    def _renew(self) -> None:
+        self._prefix = secrets.token_hex(8)
+        self._counter = itertools.count()
+
+    def next(self) -> str:
+        return f"{self._prefix}{next(self._counter) & 0xFFFF_FFFF_FFFF_FFFF:016x}"
+
+
+_ids = _RequestIds()
+
+
 def _request_id(scope: Scope) -> str:
     for name, value in scope.get("headers", ()):
         if name == b"x-request-id" and _REQUEST_ID_RE.match(value):
             return value.decode()
-    return uuid.uuid4().hex
+    return _ids.next()
 
 
-def observe(metrics: Metrics) -> Any:
+def observe(metrics: Metrics, access_log: AccessLog) -> Any:
     """The middleware factory (litestar calls it with the next ASGI app)."""
+    requests: dict[tuple[str, str, int], Any] = {}  # bound metric children, one per label set
+    latencies: dict[str, Any] = {}
+
+    def count(route: str, method: str, status: int, elapsed: float) -> None:
+        child = requests.get((route, method, status))
+        if child is None:
+            child = requests[(route, method, status)] = metrics.requests.labels(
+                route, method, str(status)
+            )
+        child.inc()
+        histogram = latencies.get(route)
+        if histogram is None:
+            histogram = latencies[route] = metrics.latency.labels(route)
+        histogram.observe(elapsed)
 
     def middleware(app: ASGIApp) -> ASGIApp:
         async def wrapped(scope: Scope, receive: Receive, send: Send) -> None:
@@ -135,20 +171,19 @@ def observe(metrics: Metrics) -> Any:
                 elapsed = time.perf_counter() - started
                 route = scope.get("path_template") or "unmatched"
                 method = scope.get("method", "")
-                metrics.requests.labels(route, method, str(status)).inc()
-                metrics.latency.labels(route).observe(elapsed)
-                if logger.isEnabledFor(logging.INFO):
+                count(route, method, status, elapsed)
+                if access_log.enabled:
                     auth = scope.get("auth")
-                    logger.info(
-                        "request",
-                        extra={
-                            "request_id": request_id,
-                            "method": method,
-                            "route": route,
-                            "status": status,
-                            "duration_ms": round(elapsed * 1000, 3),
-                            "tenant": getattr(auth, "tenant", None),
-                        },
+                    access_log.write(
+                        AccessLine(
+                            ts=access_log.now(),
+                            request_id=request_id,
+                            method=method,
+                            route=route,
+                            status=status,
+                            duration_ms=round(elapsed * 1000, 3),
+                            tenant=getattr(auth, "tenant", None),
+                        )
                     )
 
         return wrapped

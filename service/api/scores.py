@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
-from litestar import Controller, get, post
+from litestar import Controller, Response, get, post
 from litestar.di import NamedDependency
+from litestar.enums import MediaType
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
+from litestar.serialization import encode_json
 from litestar.status_codes import HTTP_200_OK
 from redis.asyncio import Redis
 
@@ -19,8 +21,10 @@ from service.api.state import Ctx
 from service.metric import ScoreReport
 from service.metric.decay import from_epoch
 from service.model import AccountRef
-from service.storage import accounts, keys
+from service.storage import accounts
 from service.storage import scores as score_store
+from service.storage.changes import AccountId
+from service.storage.records import ScorePoint
 
 __all__ = ["BatchController", "ScoresController"]
 
@@ -52,13 +56,13 @@ class ScoresController(Controller):
         account: FromPath[str],
         as_of: FromQuery[datetime | None] = None,
         top: Annotated[int, QueryParameter(ge=0, le=1000)] = score_store.DEFAULT_TOP,
-    ) -> ScoreReport:
+    ) -> Response[ScoreReport]:
         redis, tenant, services, now = ctx.redis, ctx.tenant, ctx.services, ctx.now
         ref = AccountRef(platform, account)
         if as_of is None and top == score_store.DEFAULT_TOP:
-            stored = await score_store.get_current(redis, tenant, ref)
-            if stored is not None:
-                return stored
+            body = await _stored_document(ctx, (tenant, platform, account), ref)
+            if body is not None:
+                return _encoded(body)
         await _require_account(redis, tenant, ref)
         if as_of is not None and as_of.tzinfo is None:
             raise UnprocessableError(
@@ -66,7 +70,7 @@ class ScoresController(Controller):
                 extra=[{"field": "as_of", "source": "query", "message": "no timezone"}],
             )
         services.metrics.score_computations.labels("as_of" if as_of else "on_demand").inc()
-        return await score_store.compute(
+        report = await score_store.compute(
             redis,
             tenant,
             ref,
@@ -75,6 +79,7 @@ class ScoresController(Controller):
             as_of=None if as_of is None else as_of.timestamp(),
             top=top,
         )
+        return Response(report)
 
     @get(
         "/score/history",
@@ -111,38 +116,63 @@ class BatchController(Controller):
         "account is `GET /v1/accounts/{platform}/{account}/score`.",
         responses=documented(*AUTHED),
     )
-    async def batch(self, data: JSONBody[BatchRequest], ctx: NamedDependency[Ctx]) -> BatchResponse:
-        redis, tenant = ctx.redis, ctx.tenant
-        refs = [AccountRef(a.platform, a.account) for a in data.accounts]
-        points = await score_store.summaries(redis, tenant, refs)
-        misses = [i for i, point in enumerate(points) if point is None]
-        tracked: dict[int, bool] = {}
-        if misses:  # tell "not tracked by you" from "tracked, not scored yet"
-            async with redis.pipeline(transaction=False) as pipe:
-                for i in misses:
-                    pipe.exists(keys.AccountKeys(tenant, refs[i].platform, refs[i].account).meta)
-                tracked = dict(zip(misses, map(bool, await pipe.execute()), strict=True))
-        results: list[BatchItem] = []
-        for i, (ref, point) in enumerate(zip(refs, points, strict=True)):
-            if point is not None:
-                results.append(
-                    BatchItem(
+    async def batch(
+        self, data: JSONBody[BatchRequest], ctx: NamedDependency[Ctx]
+    ) -> Response[BatchResponse]:
+        redis, tenant, now, cache = ctx.redis, ctx.tenant, ctx.now, ctx.services.score_cache
+        ids = [(tenant, a.platform, a.account) for a in data.accounts]
+        parts = [cache.item(account, now) for account in ids]
+        misses = [i for i, part in enumerate(parts) if part is None]
+        if misses:
+            mark = cache.mark()
+            refs = [AccountRef(ids[i][1], ids[i][2]) for i in misses]
+            points = await score_store.summaries(redis, tenant, refs)
+            unscored = [ref for ref, point in zip(refs, points, strict=True) if point is None]
+            tracked = await accounts.tracked(redis, tenant, unscored)
+            for i, ref, point in zip(misses, refs, points, strict=True):
+                if point is None:
+                    item = BatchItem(
                         platform=ref.platform,
                         account=ref.account,
-                        status="ok",
-                        score=point.score,
-                        genuine_connections=point.genuine_connections,
-                        relationships_total=point.relationships_total,
-                        as_of=from_epoch(point.as_of),
-                        metric_version=point.metric_version,
+                        status="not_scored" if tracked[ref] else "not_found",
                     )
-                )
-            else:
-                results.append(
-                    BatchItem(
-                        platform=ref.platform,
-                        account=ref.account,
-                        status="not_scored" if tracked[i] else "not_found",
-                    )
-                )
-        return BatchResponse(results=results)
+                    parts[i] = encode_json(item)
+                else:
+                    parts[i] = part = encode_json(_ok(ref, point))
+                    cache.put_item(ids[i], mark, part, now)
+        # The same bytes `encode_json(BatchResponse(results=...))` would give, put together
+        # from the per-account entries.
+        body = b'{"results":[' + b",".join(parts) + b"]}"  # type: ignore[arg-type]
+        return _encoded(body)
+
+
+def _encoded(body: bytes) -> Response[Any]:
+    """JSON already encoded (by `encode_json`, as litestar would), sent as is."""
+    return Response(body, media_type=MediaType.JSON)
+
+
+def _ok(ref: AccountRef, point: ScorePoint) -> BatchItem:
+    return BatchItem(
+        platform=ref.platform,
+        account=ref.account,
+        status="ok",
+        score=point.score,
+        genuine_connections=point.genuine_connections,
+        relationships_total=point.relationships_total,
+        as_of=from_epoch(point.as_of),
+        metric_version=point.metric_version,
+    )
+
+
+async def _stored_document(ctx: Ctx, account: AccountId, ref: AccountRef) -> bytes | None:
+    """The stored current score as the JSON bytes to send: from this process's cache, else
+    from Redis (and then cached)."""
+    cache = ctx.services.score_cache
+    body = cache.document(account, ctx.now)
+    if body is None:
+        mark = cache.mark()
+        stored = await score_store.get_current(ctx.redis, ctx.tenant, ref)
+        if stored is not None:
+            body = encode_json(stored)
+            cache.put_document(account, mark, body, ctx.now)
+    return body

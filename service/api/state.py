@@ -12,7 +12,9 @@ from litestar.datastructures import State
 from litestar.exceptions import NotAuthorizedException
 from redis.asyncio import Redis
 
+from service.api.access_log import AccessLog
 from service.api.observability import Metrics
+from service.api.score_cache import ScoreCache
 from service.metric import MetricConfig
 from service.plugins.host import ConnectorRegistry
 from service.settings import Settings
@@ -39,11 +41,16 @@ class Services:
     clock: Callable[[], float] = time.time
     redis: Redis | None = None
     limiter: BatchedLimiter = field(init=False)
+    score_cache: ScoreCache = field(init=False)
+    access_log: AccessLog = field(default_factory=AccessLog)
     #: sha256(key) -> (record, expires_at): a revoked key stops working within `KEY_CACHE_TTL`.
     key_cache: dict[str, tuple[ApiKeyRecord, float]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.limiter = BatchedLimiter(self.settings.rate_limit_per_minute)
+        self.score_cache = ScoreCache(
+            ttl=self.settings.score_cache_seconds, max_bytes=self.settings.score_cache_max_bytes
+        )
 
     @property
     def db(self) -> Redis:

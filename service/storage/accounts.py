@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from redis.asyncio import Redis
 
 from service.model import AccountRef
-from service.storage import keys
+from service.storage import changes, keys
 from service.storage.records import AccountRecord, decode, encode
 
-__all__ = ["delete", "get", "list_accounts", "track"]
+__all__ = ["delete", "get", "list_accounts", "track", "tracked"]
 
 
 async def track(redis: Redis, tenant: str, ref: AccountRef, now: float) -> AccountRecord:
@@ -33,6 +35,17 @@ async def get(redis: Redis, tenant: str, ref: AccountRef) -> AccountRecord | Non
     return None if raw is None else decode(raw, AccountRecord)
 
 
+async def tracked(redis: Redis, tenant: str, refs: Sequence[AccountRef]) -> dict[AccountRef, bool]:
+    """Whether this tenant tracks each account (one round trip)."""
+    if not refs:
+        return {}
+    async with redis.pipeline(transaction=False) as pipe:
+        for ref in refs:
+            pipe.exists(keys.AccountKeys(tenant, ref.platform, ref.account).meta)
+        found = await pipe.execute()
+    return {ref: bool(n) for ref, n in zip(refs, found, strict=True)}
+
+
 async def list_accounts(
     redis: Redis, tenant: str, *, offset: int = 0, limit: int = 100
 ) -> tuple[list[AccountRecord], int]:
@@ -54,4 +67,5 @@ async def delete(redis: Redis, tenant: str, ref: AccountRef) -> bool:
     k = keys.AccountKeys(tenant, ref.platform, ref.account)
     removed = await redis.zrem(keys.tenant_accounts(tenant), keys.account_member(*_parts(ref)))
     deleted = await redis.delete(*k.all())
+    await changes.announce_now(redis, (tenant, ref.platform, ref.account))
     return bool(removed or deleted)

@@ -29,6 +29,7 @@ __all__ = [
     "pending_deliveries",
     "rate_limit",
     "refresh_cursor",
+    "score_changes",
     "tenant_accounts",
     "tenant_webhooks",
 ]
@@ -136,6 +137,12 @@ def api_keys_of_tenant(tenant: str) -> str:
 def rate_limit(key_id: str, window: int) -> str:
     """Counter of requests by one API key in one fixed window (expires with it)."""
     return f"{PREFIX}:{{rl:{_part(key_id)}}}:{window}"
+
+
+def score_changes() -> str:
+    """Pub/sub channel (not a key): a notice per account whose stored score changed or was
+    purged, so API processes drop what they cached of it (`service.storage.changes`)."""
+    return f"{PREFIX}:score-changes"
 
 
 def pending_deliveries() -> str:

@@ -24,8 +24,8 @@ from service.metric import (
 )
 from service.metric.table import AccountEvents
 from service.model import AccountRef
+from service.storage import changes, keys, profiles
 from service.storage import events as raw_events
-from service.storage import keys, profiles
 from service.storage._redis import aw
 from service.storage.records import AccountRecord, ScorePoint, decode, encode
 
@@ -126,6 +126,7 @@ async def refresh(
                 pipe.set(k.summary, point)
                 pipe.lpush(k.history, point)
                 pipe.ltrim(k.history, 0, history_len - 1)
+                changes.announce(pipe, (tenant, ref.platform, ref.account))
                 await pipe.execute()
                 return previous, report
             except WatchError:

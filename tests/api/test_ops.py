@@ -10,6 +10,7 @@ import msgspec
 import pytest
 
 from service.api.observability import JsonFormatter
+from service.api.state import services_of
 from tests.api.conftest import NDJSON, Api, ndjson_events
 
 
@@ -42,16 +43,26 @@ def test_request_id_is_echoed_or_made(api: Api) -> None:
 
 
 @pytest.fixture
-def log_lines() -> Iterator[Callable[[], list[dict[str, object]]]]:
+def log_lines(api: Api) -> Iterator[Callable[[], list[dict[str, object]]]]:
+    """Every JSON line the API writes: `rapport.api` log records and the access log."""
     stream = io.StringIO()
     handler = logging.StreamHandler(stream)
     handler.setFormatter(JsonFormatter())
     logger = logging.getLogger("rapport.api")
     logger.addHandler(handler)
+    access_log = services_of(api.client.app.state).access_log
+    access = access_log.stream = io.BytesIO()
+
+    def lines() -> list[dict[str, object]]:
+        access_log.flush()
+        text = stream.getvalue() + access.getvalue().decode()
+        return [msgspec.json.decode(line) for line in text.splitlines()]
+
     try:
-        yield lambda: [msgspec.json.decode(line) for line in stream.getvalue().splitlines()]
+        yield lines
     finally:
         logger.removeHandler(handler)
+        access_log.stream = None
 
 
 def test_logs_are_json_with_request_id_and_no_secret(
@@ -64,6 +75,13 @@ def test_logs_are_json_with_request_id_and_no_secret(
     assert first["route"] == "/v1/accounts"
     assert first["status"] == 200
     assert first["tenant"] == "acme"
+    assert first["level"] == "INFO"
+    assert first["logger"] == "rapport.api"
+    assert isinstance(first["duration_ms"], float)
+    assert isinstance(first["ts"], float)
+    unauthorised = [line for line in lines if line.get("status") == 401]
+    assert unauthorised
+    assert unauthorised[0]["tenant"] is None
     everything = repr(lines)
     assert api.acme_key not in everything
     assert api.acme_key.rsplit("_", 1)[1] not in everything
