@@ -32,7 +32,12 @@ from service.api.connectors import ConnectorsController
 from service.api.health import healthz, metrics, readyz
 from service.api.ingest import IngestController
 from service.api.jobs import JobsController, jobs_lifespan
-from service.api.observability import Metrics, configure_logging, observe
+from service.api.observability import (
+    Metrics,
+    ScoreCacheCollector,
+    configure_logging,
+    observe,
+)
 from service.api.problems import (
     bad_encoding_handler,
     http_exception_handler,
@@ -189,6 +194,7 @@ def create_app(
         debug=False,
     )
     app.state.services = services
+    services.metrics.registry.register(ScoreCacheCollector(services.score_cache))
     _overlapping_unions_as_any_of(app.openapi_schema.components.schemas or {})
     # Outermost wrapper (around routing and error handling), so 404/405 get a request id,
     # a log line and a metric too; app middleware would only see routed requests.

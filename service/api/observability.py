@@ -15,16 +15,27 @@ import re
 import secrets
 import sys
 import time
+from collections.abc import Iterator
 from typing import Any
 
 import msgspec
 from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
 
 from service.api.access_log import AccessLine, AccessLog
+from service.api.score_cache import ScoreCache
 
-__all__ = ["REQUEST_ID_HEADER", "JsonFormatter", "Metrics", "configure_logging", "observe"]
+__all__ = [
+    "REQUEST_ID_HEADER",
+    "JsonFormatter",
+    "Metrics",
+    "ScoreCacheCollector",
+    "configure_logging",
+    "observe",
+]
 
 REQUEST_ID_HEADER = "x-request-id"
 _REQUEST_ID_RE = re.compile(rb"^[A-Za-z0-9._-]{1,64}$")
@@ -70,6 +81,28 @@ class Metrics:
             "Webhook deliveries waiting for the worker (sampled at scrape time).",
             registry=self.registry,
         )
+
+
+class ScoreCacheCollector(Collector):
+    """Reads the score cache's own counters at scrape time (the hot path only adds to ints)."""
+
+    def __init__(self, cache: ScoreCache) -> None:
+        self.cache = cache
+
+    def collect(self) -> Iterator[Metric]:
+        yield GaugeMetricFamily(
+            "rapport_score_cache_live",
+            "1 while this process receives score-change notices and serves cached scores.",
+            value=int(self.cache.live),
+        )
+        reads = CounterMetricFamily(
+            "rapport_score_cache_reads",
+            "Score reads by where they were served from: memory (hit) or Redis (miss).",
+            labels=["result"],
+        )
+        reads.add_metric(["hit"], self.cache.hits)
+        reads.add_metric(["miss"], self.cache.misses)
+        yield reads
 
 
 class JsonFormatter(logging.Formatter):

@@ -125,11 +125,16 @@ class ScoreCache:
     def _other(self, entries: dict[AccountId, _Entry]) -> dict[AccountId, _Entry]:
         return self._items if entries is self._documents else self._documents
 
-    async def follow(self, redis: Redis, *, retry_delay: float = 1.0) -> None:
-        """Apply score-change notices until cancelled; resubscribe after a lost connection.
-        Runs as a task for the app's lifetime (the app's lifespan starts and cancels it)."""
+    async def follow(
+        self, redis: Redis, *, retry_delay: float = 1.0, max_delay: float = 30.0
+    ) -> None:
+        """Apply score-change notices until cancelled; resubscribe after a lost connection,
+        waiting longer after each failure in a row (up to `max_delay`), and say so once per
+        outage. Runs as a task for the app's lifetime (the app's lifespan starts and cancels it).
+        """
         if not self.enabled:
             return
+        delay = retry_delay
         while True:
             pubsub = redis.pubsub()
             try:
@@ -138,7 +143,10 @@ class ScoreCache:
                     if message["type"] == "subscribe":
                         # (Re)subscribed: notices sent while we were not listening are lost.
                         self.clear()
+                        if not self.live and delay > retry_delay:
+                            logger.warning("score cache on again: change notices arrive")
                         self.live = True
+                        delay = retry_delay
                     elif message["type"] == "message":
                         account = changes.parse(message["data"])
                         if account is None:
@@ -146,13 +154,16 @@ class ScoreCache:
                         else:
                             self.invalidate(account)
             except (RedisError, OSError) as exc:
-                logger.warning(
-                    "score cache off: change notices unavailable",
-                    extra={"error": type(exc).__name__},
-                )
+                if delay == retry_delay:
+                    logger.warning(
+                        "score cache off: change notices unavailable; scores are read from "
+                        "Redis until they are back",
+                        extra={"error": f"{type(exc).__name__}: {exc}"},
+                    )
             finally:
                 self.live = False
                 self.clear()
                 with contextlib.suppress(RedisError, OSError):
                     await pubsub.aclose()  # type: ignore[no-untyped-call]
-            await asyncio.sleep(retry_delay)
+            await asyncio.sleep(delay)
+            delay = min(max_delay, delay * 2)

@@ -250,3 +250,14 @@ def test_a_zero_ttl_turns_the_cache_off() -> None:
     assert not cache.enabled
     asyncio.run(cache.follow(Redis()))  # returns at once: never subscribes
     assert not cache.live
+
+
+def test_metrics_tell_whether_the_cache_is_on_and_how_it_is_used(loaded: Api) -> None:
+    loaded.client.get(SCORE, headers=loaded.acme)
+    loaded.client.get(SCORE, headers=loaded.acme)
+    text = loaded.client.get("/metrics").text
+    cache = _cache(loaded)
+    assert "rapport_score_cache_live 1.0" in text
+    assert f'rapport_score_cache_reads_total{{result="hit"}} {float(cache.hits)}' in text
+    assert f'rapport_score_cache_reads_total{{result="miss"}} {float(cache.misses)}' in text
+    assert cache.hits >= 1
