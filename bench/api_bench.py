@@ -1,19 +1,23 @@
 """Scoring API throughput and latency, as ratios to a bare litestar endpoint.
 
-    .venv/bin/python bench/api_bench.py               # about a minute; prints a table and JSON
-    .venv/bin/python bench/api_bench.py --seconds 3   # quicker
+    .venv/bin/python bench/api_bench.py                          # ~2 minutes; a table and JSON
+    .venv/bin/python bench/api_bench.py --seconds 2 --rounds 1   # quicker
 
 What it does, all on loopback (127.0.0.1) and bounded in time:
 1. starts a private redis-server (service.redis_launcher, unix socket) and seeds it through the
    storage layer: one tenant, 100 accounts with 40 relationships each, scored;
-2. serves, one after the other and with identical uvicorn settings (one worker, uvloop and
-   httptools when installed, no uvicorn access log), (a) a bare litestar app whose only route
+2. serves, side by side (each idle while another is driven) and with identical uvicorn
+   settings (one worker, uvloop and httptools when installed, no uvicorn access log), (a) a
+   bare litestar app whose only route
    returns a constant msgspec Struct, (a') the same with a Struct as large as the score
    document (payload cost apart from the app's) and (b) the Rapport app
    (`service.api.asgi:app_factory`, its own JSON access log on at the default INFO level);
 3. drives each with `wrk` (saturation: requests/s, p50, p99 at a fixed number of connections)
    and `hey -q` (a paced run at 70 % of the endpoint's own saturation rate: p50 and p99);
-4. reports the single-score GET and the 100-account batch as ratios to the bare endpoint.
+4. repeats that in rounds (every endpoint once per round, all servers up throughout), takes
+   each ratio per round and reports the median: load from elsewhere on a shared machine then
+   hits a round, not one endpoint;
+5. reports the single-score GET and the 100-account batch as ratios to the bare endpoint.
 
 `wrk` and `hey` are Debian packages (`scripts/bench` installs them when missing); the load
 generator shares the machine's cores with the server, which is why only ratios measured in the
@@ -28,6 +32,7 @@ import json
 import os
 import re
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -272,9 +277,35 @@ def hey(
     return Run(name, rps, p50, p99, errors)
 
 
+@dataclass
+class Target:
+    name: str
+    server: str  # which server answers it
+    path: str
+    headers: dict[str, str]
+    body: bytes | None
+
+
+def _median_run(name: str, runs: list[Run]) -> Run:
+    return Run(
+        name,
+        statistics.median(r.rps for r in runs),
+        statistics.median(r.p50_ms for r in runs),
+        statistics.median(r.p99_ms for r in runs),
+        sum(r.errors for r in runs),
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--seconds", type=int, default=5, help="length of each run (max 30)")
+    parser.add_argument("--seconds", type=int, default=4, help="length of each run (max 30)")
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=3,
+        help="rounds; each drives every endpoint in turn, and ratios are taken per round, "
+        "then the median (so a burst of load from elsewhere hits one round, not one endpoint)",
+    )
     parser.add_argument("--connections", type=int, default=16, help="wrk connections")
     parser.add_argument("--json", type=Path, help="also write the results as JSON here")
     parser.add_argument(
@@ -285,9 +316,12 @@ def main() -> None:
     )
     opts = parser.parse_args()
     seconds = max(1, min(opts.seconds, 30))
+    rounds = max(1, min(opts.rounds, 10))
     for tool in ("wrk", "hey"):
         if shutil.which(tool) is None:
-            raise SystemExit(f"{tool} not found: apt-get install wrk hey")
+            raise SystemExit(
+                f"{tool} not found: scripts/bench installs it (apt-get install {tool})"
+            )
 
     with tempfile.TemporaryDirectory() as tmp, RedisServer(tmp, unix_socket=True) as redis:
         key = asyncio.run(seed(redis.url))
@@ -295,64 +329,93 @@ def main() -> None:
         batch = msgspec.json.encode(
             {"accounts": [{"platform": "mastodon", "account": f"user{i}"} for i in range(100)]}
         )
-        json_headers = {**auth, "Content-Type": "application/json"}
         env = {
             "RAPPORT_REDIS_URL": redis.url,
             "RAPPORT_RATE_LIMIT_PER_MINUTE": str(10**9),
             "RAPPORT_PLUGINS_ALLOW": "none",
             "RAPPORT_LOG_LEVEL": opts.log_level,
+            "BENCH_BODY_BYTES": str(asyncio.run(document_size(redis.url))),
         }
-        env["BENCH_BODY_BYTES"] = str(asyncio.run(document_size(redis.url)))
-        results: dict[str, Run] = {}
         bench_dir = ["--app-dir", str(ROOT / "bench")]
-        targets = {
-            "bare": ([*bench_dir, "api_bench:bare_app"], "/bare", {}, None),
-            "bare_sized": ([*bench_dir, "api_bench:bare_sized_app"], "/bare", {}, None),
-            "score": (
-                ["service.api.asgi:app_factory"],
-                "/v1/accounts/mastodon/user7/score",
-                auth,
-                None,
-            ),
-            "batch100": (["service.api.asgi:app_factory"], "/v1/scores/batch", json_headers, batch),
+        servers = {
+            "bare": [*bench_dir, "api_bench:bare_app"],
+            "bare_sized": [*bench_dir, "api_bench:bare_sized_app"],
+            "rapport": ["service.api.asgi:app_factory"],
         }
-        for name, (target, path, headers, body) in targets.items():
-            port = free_port()
-            server = serve(target, port, env)
-            try:
-                url = f"http://{HOST}:{port}{path}"
-                check = httpx.request("POST" if body else "GET", url, headers=headers, content=body)
+        targets = [
+            Target("bare", "bare", "/bare", {}, None),
+            Target("bare_sized", "bare_sized", "/bare", {}, None),
+            Target("score", "rapport", "/v1/accounts/mastodon/user7/score", auth, None),
+            Target(
+                "batch100",
+                "rapport",
+                "/v1/scores/batch",
+                {**auth, "Content-Type": "application/json"},
+                batch,
+            ),
+        ]
+        ports = {name: free_port() for name in servers}
+        processes = [serve(args, ports[name], env) for name, args in servers.items()]
+        saturated: dict[str, list[Run]] = {t.name: [] for t in targets}
+        paced: dict[str, list[Run]] = {t.name: [] for t in targets}
+        try:
+            urls = {t.name: f"http://{HOST}:{ports[t.server]}{t.path}" for t in targets}
+            for t in targets:
+                check = httpx.request(
+                    "POST" if t.body else "GET", urls[t.name], headers=t.headers, content=t.body
+                )
                 check.raise_for_status()
-                wrk(name, url, 1, opts.connections, headers, body)  # warm-up
-                saturated = wrk(name, url, seconds, opts.connections, headers, body)
-                paced = hey(name, url, seconds, 0.7 * saturated.rps, headers, body)
-                results[name] = saturated
-                results[name + "@70%"] = paced
-            finally:
-                server.terminate()
-                server.wait(10)
+                wrk(t.name, urls[t.name], 1, opts.connections, t.headers, t.body)  # warm-up
+            for _ in range(rounds):
+                for t in targets:
+                    run = wrk(t.name, urls[t.name], seconds, opts.connections, t.headers, t.body)
+                    saturated[t.name].append(run)
+            for _ in range(rounds):
+                for t in targets:
+                    rate = 0.7 * statistics.median(r.rps for r in saturated[t.name])
+                    paced[t.name].append(
+                        hey(t.name, urls[t.name], seconds, rate, t.headers, t.body)
+                    )
+        finally:
+            for process in processes:
+                process.terminate()
+            for process in processes:
+                process.wait(10)
 
-    bare_run, bare_paced = results["bare"], results["bare@70%"]
+    def ratio(a: str, b: str, runs: dict[str, list[Run]], field: str = "rps") -> float:
+        per_round = [
+            getattr(x, field) / getattr(y, field) for x, y in zip(runs[a], runs[b], strict=True)
+        ]
+        return statistics.median(per_round)
+
+    results: dict[str, Run] = {}
+    for t in targets:
+        results[t.name] = _median_run(t.name, saturated[t.name])
+        results[t.name + "@70%"] = _median_run(t.name + "@70%", paced[t.name])
     report = {
         "machine": f"{os.cpu_count()} cpus, {sys.platform}, python {sys.version.split()[0]}",
         "seconds_per_run": seconds,
+        "rounds": rounds,
         "connections": opts.connections,
         "log_level": opts.log_level,
         "document_bytes": int(env["BENCH_BODY_BYTES"]),
         "runs": {name: asdict(run) for name, run in results.items()},
+        "rounds_raw": {
+            name: [asdict(r) for r in saturated[name] + paced[name]] for name in saturated
+        },
         "ratios": {
-            "score_rps_vs_bare": results["score"].rps / bare_run.rps,
-            "score_rps_vs_same_size_bare": results["score"].rps / results["bare_sized"].rps,
-            "same_size_bare_rps_vs_bare": results["bare_sized"].rps / bare_run.rps,
-            "batch100_rps_vs_bare": results["batch100"].rps / bare_run.rps,
+            "score_rps_vs_bare": ratio("score", "bare", saturated),
+            "score_rps_vs_same_size_bare": ratio("score", "bare_sized", saturated),
+            "same_size_bare_rps_vs_bare": ratio("bare_sized", "bare", saturated),
+            "batch100_rps_vs_bare": ratio("batch100", "bare", saturated),
             "batch100_scores_per_s": results["batch100"].rps * 100,
-            "score_p99_at_70pct_vs_bare": results["score@70%"].p99_ms / bare_paced.p99_ms,
-            "batch100_p99_at_70pct_vs_bare": results["batch100@70%"].p99_ms / bare_paced.p99_ms,
+            "score_p99_at_70pct_vs_bare": ratio("score", "bare", paced, "p99_ms"),
+            "batch100_p99_at_70pct_vs_bare": ratio("batch100", "bare", paced, "p99_ms"),
         },
     }
-    print(f"{'run':<14}{'req/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}")
+    print(f"{'run (median of rounds)':<24}{'req/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}")
     for name, run in results.items():
-        print(f"{name:<14}{run.rps:>10.0f}{run.p50_ms:>9.2f}{run.p99_ms:>9.2f}{run.errors:>8}")
+        print(f"{name:<24}{run.rps:>10.0f}{run.p50_ms:>9.2f}{run.p99_ms:>9.2f}{run.errors:>8}")
     for name, value in report["ratios"].items():  # type: ignore[union-attr]
         print(f"{name:<32}{value:>12.3f}")
     text = json.dumps(report, indent=2)
