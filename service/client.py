@@ -35,11 +35,12 @@ from service.api.schemas import (
     HistoryOut,
     IngestOut,
     Problem,
+    ProfilesOut,
     WebhookCreated,
     WebhookList,
 )
 from service.metric.report import ScoreReport
-from service.model import AccountRef, Interaction
+from service.model import AccountRef, Interaction, Profile
 
 __all__ = [
     "ApiError",
@@ -154,10 +155,10 @@ def _refs(accounts: Iterable[AccountRef | tuple[str, str]]) -> list[dict[str, st
     return out
 
 
-def _ndjson(events: Iterable[Interaction]) -> bytes:
+def _ndjson(records: Iterable[Interaction | Profile]) -> bytes:
     buffer = bytearray()
-    for event in events:
-        _encoder.encode_into(event, buffer, len(buffer))
+    for record in records:
+        _encoder.encode_into(record, buffer, len(buffer))
         buffer.extend(b"\n")
     return bytes(buffer)
 
@@ -233,6 +234,15 @@ class _Base:
             "POST",
             "/v1/ingest",
             content=_ndjson(events),
+            headers={"Content-Type": "application/x-ndjson"},
+        )
+
+    @staticmethod
+    def _r_profiles(platform: str, account: str, profiles: Iterable[Profile]) -> _Request:
+        return _Request(
+            "POST",
+            f"/v1/accounts/{_path(platform, account)}/profiles",
+            content=_ndjson(profiles),
             headers={"Content-Type": "application/x-ndjson"},
         )
 
@@ -342,6 +352,15 @@ class RapportClient(_Base):
     def ingest(self, events: Iterable[Interaction]) -> IngestOut:
         """Send events (all or nothing; re-sending the same events changes nothing)."""
         return self._decode(self._send(self._r_ingest(events)), IngestOut)
+
+    def push_profiles(
+        self, platform: str, account: str, profiles: Iterable[Profile]
+    ) -> ProfilesOut:
+        """Send the profiles of a tracked account's network (its own and its counterparts',
+        all on `platform`; all or nothing) and get the account's new score. Sending the same
+        profiles again stores the same data."""
+        request = self._r_profiles(platform, account, profiles)
+        return self._decode(self._send(request), ProfilesOut)
 
     def connectors(self) -> ConnectorsOut:
         return self._decode(self._send(_Request("GET", "/v1/connectors")), ConnectorsOut)
@@ -456,6 +475,15 @@ class AsyncRapportClient(_Base):
     async def ingest(self, events: Iterable[Interaction]) -> IngestOut:
         """Send events (all or nothing; re-sending the same events changes nothing)."""
         return self._decode(await self._send(self._r_ingest(events)), IngestOut)
+
+    async def push_profiles(
+        self, platform: str, account: str, profiles: Iterable[Profile]
+    ) -> ProfilesOut:
+        """Send the profiles of a tracked account's network (its own and its counterparts',
+        all on `platform`; all or nothing) and get the account's new score. Sending the same
+        profiles again stores the same data."""
+        request = self._r_profiles(platform, account, profiles)
+        return self._decode(await self._send(request), ProfilesOut)
 
     async def connectors(self) -> ConnectorsOut:
         return self._decode(await self._send(_Request("GET", "/v1/connectors")), ConnectorsOut)

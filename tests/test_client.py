@@ -24,7 +24,7 @@ from service.client import (
     ServiceUnavailableError,
     UnauthorizedError,
 )
-from service.model import AccountRef, Direction, Interaction, Kind
+from service.model import AccountRef, Direction, Interaction, Kind, Profile
 from service.settings import Settings
 from tests.api.conftest import Clock, make_keys
 
@@ -208,3 +208,58 @@ def test_connection_refused_is_retried_with_backoff() -> None:
     ):
         rapport.list_accounts()
     assert waited == [0.5, 1.0]
+
+
+def _suspicious(count: int) -> list[Profile]:
+    """Counterparts of `_events` that trip the authenticity rules (mass following, no
+    followers, default avatar)."""
+    return [
+        Profile(
+            platform="mastodon",
+            account=f"friend{i}",
+            followers_count=0,
+            following_count=9000,
+            default_avatar=True,
+        )
+        for i in range(count)
+    ]
+
+
+def test_push_profiles(serve: Callable[..., Served]) -> None:
+    served = serve(events_retention_days=3650)
+    acme_key, rival_key = served.keys
+    with RapportClient(served.base_url, api_key=acme_key) as rapport:
+        prior = rapport.ingest(_events(80)).scores["mastodon/alice"]
+        ego = Profile(platform="mastodon", account="alice", following_count=120)
+        result = rapport.push_profiles("mastodon", "alice", [ego, *_suspicious(6)])
+        assert result.stored == 7
+        report = rapport.score("mastodon", "alice")
+        assert report.score == result.score < prior
+        assert report.components["authenticity"].value == 0.0
+        with pytest.raises(BadRequestError) as caught:
+            rapport.push_profiles("mastodon", "alice", [Profile(platform="x", account="a")])
+        assert caught.value.problem.errors == [
+            {"field": "platform", "line": "1", "message": caught.value.problem.errors[0]["message"]}
+        ]
+        with pytest.raises(NotFoundError):
+            rapport.push_profiles("mastodon", "nobody", [ego])
+        with (
+            RapportClient(served.base_url, api_key=rival_key) as rival,
+            pytest.raises(NotFoundError),
+        ):
+            rival.push_profiles("mastodon", "alice", _suspicious(1))
+        assert rapport.score("mastodon", "alice").score == result.score
+
+
+def test_async_push_profiles(serve: Callable[..., Served]) -> None:
+    served = serve(events_retention_days=3650)
+
+    async def run() -> None:
+        async with AsyncRapportClient(served.base_url, api_key=served.keys[0]) as rapport:
+            prior = (await rapport.ingest(_events(40, ego="bob"))).scores["mastodon/bob"]
+            result = await rapport.push_profiles("mastodon", "bob", _suspicious(6))
+            assert result.stored == 6
+            assert result.score < prior
+            assert (await rapport.score("mastodon", "bob")).score == result.score
+
+    asyncio.run(run())

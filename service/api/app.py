@@ -44,6 +44,7 @@ from service.api.problems import (
     internal_error_handler,
     service_unavailable_handler,
 )
+from service.api.profiles import ProfilesController
 from service.api.scores import BatchController, ScoresController
 from service.api.state import (
     Services,
@@ -165,6 +166,7 @@ def create_app(
             ScoresController,
             BatchController,
             IngestController,
+            ProfilesController,
             ConnectorsController,
             WebhooksController,
             JobsController,

@@ -11,85 +11,28 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-import msgspec
 from litestar import Controller, Request, post
 from litestar.di import NamedDependency
-from litestar.exceptions import HTTPException
 from litestar.openapi.spec import OpenAPIMediaType, Operation, RequestBody, Schema
 from litestar.openapi.spec.enums import OpenAPIType
 from litestar.status_codes import HTTP_200_OK
 
-from service.api.problems import AUTHED, documented, field_of
+from service.api.bodies import MAX_REPORTED_ERRORS, RecordsBody, media_type
+from service.api.problems import AUTHED, documented
+from service.api.rescore import rescore
 from service.api.schemas import IngestOut, TrackAccount
 from service.api.state import Ctx
 from service.model import Interaction
-from service.storage import scores as score_store
-from service.storage import webhooks
 from service.storage.ingest import event_problem, ingest
 
 __all__ = ["MAX_REPORTED_ERRORS", "IngestController", "parse_events"]
 
-MAX_REPORTED_ERRORS = 20
-NDJSON_TYPES = frozenset({"application/x-ndjson", "application/jsonl", "application/json-lines"})
-_line_decoder = msgspec.json.Decoder(Interaction)
-_array_decoder = msgspec.json.Decoder(list[Interaction])
-
-
-class BadEvents(HTTPException):
-    status_code = 400
+_EVENTS = RecordsBody(Interaction, noun="event", done="ingested")
 
 
 def parse_events(body: bytes, content_type: str, now: float) -> list[Interaction]:
     """Validate every event of the body, or raise one 400 listing the first errors."""
-    errors: list[dict[str, str]] = []
-    if content_type in NDJSON_TYPES:
-        events: list[Interaction] = []
-        for number, line in enumerate(body.split(b"\n"), start=1):
-            if not line.strip():
-                continue
-            try:
-                event = _line_decoder.decode(line)
-            except (msgspec.ValidationError, msgspec.DecodeError, UnicodeDecodeError) as exc:
-                message = str(exc)
-                errors.append({"line": str(number), "field": field_of(message), "message": message})
-            else:
-                problem = event_problem(event, now)
-                if problem is None:
-                    events.append(event)
-                else:
-                    errors.append({"line": str(number), "field": problem[0], "message": problem[1]})
-            if len(errors) >= MAX_REPORTED_ERRORS:
-                break
-    elif content_type == "application/json":
-        try:
-            events = _array_decoder.decode(body)
-        except (msgspec.ValidationError, msgspec.DecodeError, UnicodeDecodeError) as exc:
-            message = str(exc)
-            errors.append({"field": field_of(message), "message": message})
-        else:
-            for index, event in enumerate(events):
-                problem = event_problem(event, now)
-                if problem is not None:
-                    errors.append({"field": f"[{index}].{problem[0]}", "message": problem[1]})
-                if len(errors) >= MAX_REPORTED_ERRORS:
-                    break
-    else:
-        raise HTTPException(
-            status_code=415,
-            detail="send events as application/x-ndjson (one JSON event per line) "
-            "or application/json (an array of events)",
-        )
-    if errors:
-        where = errors[0].get("line")
-        first = f"line {where}: " if where else ""
-        raise BadEvents(
-            detail=f"{len(errors)}{'+' if len(errors) >= MAX_REPORTED_ERRORS else ''} invalid "
-            f"event(s); nothing was ingested. First: {first}{errors[0]['message']}",
-            extra=errors,
-        )
-    if not events:
-        raise BadEvents(detail="the body holds no event")
-    return events
+    return _EVENTS.parse(body, content_type, lambda event: event_problem(event, now))
 
 
 _EVENT_PROPERTIES = {
@@ -145,10 +88,9 @@ class IngestController(Controller):
     )
     async def ingest(self, request: Request[Any, Any, Any], ctx: NamedDependency[Ctx]) -> IngestOut:
         redis, tenant, services = ctx.redis, ctx.tenant, ctx.services
-        content_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
         body = await request.body()
         now = services.clock()
-        events = parse_events(body, content_type, now)
+        events = parse_events(body, media_type(request), now)
         settings = services.settings
         result = await ingest(
             redis,
@@ -162,18 +104,7 @@ class IngestController(Controller):
         services.metrics.events_ingested.inc(result.accepted)
         scores: dict[str, float] = {}
         for ref in result.accounts:
-            previous, report = await score_store.refresh(
-                redis,
-                tenant,
-                ref,
-                now=now,
-                config=services.config,
-                history_len=settings.score_history_len,
-            )
-            services.score_cache.invalidate((tenant, ref.platform, ref.account))
-            services.metrics.score_computations.labels("ingest").inc()
-            queued = await webhooks.emit(redis, tenant, ref, previous, report, now=now)
-            services.metrics.webhook_deliveries.inc(len(queued))
+            report = await rescore(ctx, ref, now=now, reason="ingest")
             scores[f"{ref.platform}/{ref.account}"] = report.score
         return IngestOut(
             accepted=result.accepted,

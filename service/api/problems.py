@@ -130,7 +130,8 @@ def _validation_errors(extra: Any) -> list[dict[str, str]]:
         if not isinstance(item, dict):
             continue
         message = str(item.get("message", "invalid value"))
-        field = item.get("field") or field_of(message) or item.get("key")
+        # "" when the message names no field (a line that is not JSON), never "None".
+        field = item.get("field") or field_of(message) or item.get("key") or ""
         entry = {"field": str(field), "message": message}
         for extra_key in ("source", "line"):
             if item.get(extra_key):

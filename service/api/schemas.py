@@ -25,6 +25,7 @@ __all__ = [
     "IngestOut",
     "LoadErrorOut",
     "Problem",
+    "ProfilesOut",
     "ScoreOut",
     "TrackAccount",
     "WebhookCreate",
@@ -123,6 +124,14 @@ class IngestOut(msgspec.Struct, kw_only=True):
     relationships_updated: int
     accounts: list[TrackAccount]
     scores: dict[str, float]
+
+
+class ProfilesOut(msgspec.Struct, kw_only=True):
+    """What a profiles upload did: `stored` distinct profiles (a repeated account: the last
+    one wins) and the account's new current `score`, rescored with them."""
+
+    stored: int
+    score: float
 
 
 class WebhookCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):

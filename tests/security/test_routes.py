@@ -54,6 +54,11 @@ def _ingest_body(_: Seeded) -> tuple[str, dict[str, Any]]:
     return "/v1/ingest", {"content": ndjson_events(5), "headers": NDJSON}
 
 
+def _profiles_body(_: Seeded) -> tuple[str, dict[str, Any]]:
+    body = b'{"platform": "mastodon", "account": "friend0", "followers_count": 3}\n'
+    return ALICE + "/profiles", {"content": body, "headers": NDJSON}
+
+
 ALICE = "/v1/accounts/mastodon/alice"
 CASES: dict[tuple[str, str], Case] = {
     ("GET", "/v1/accounts"): Case(lambda s: ("/v1/accounts", {}), frozenset({200})),
@@ -81,6 +86,9 @@ CASES: dict[tuple[str, str], Case] = {
         frozenset({200}),
     ),
     ("POST", "/v1/ingest"): Case(_ingest_body, frozenset({200})),
+    ("POST", "/v1/accounts/{platform:str}/{account:str}/profiles"): Case(
+        _profiles_body, frozenset({404})
+    ),
     ("GET", "/v1/connectors"): Case(lambda s: ("/v1/connectors", {}), frozenset({200})),
     ("GET", "/v1/webhooks"): Case(lambda s: ("/v1/webhooks", {}), frozenset({200})),
     ("POST", "/v1/webhooks"): Case(
@@ -219,6 +227,7 @@ BODY_ROUTES = [
     ("POST", "/v1/accounts"),
     ("POST", "/v1/scores/batch"),
     ("POST", "/v1/ingest"),
+    ("POST", "/v1/accounts/{platform:str}/{account:str}/profiles"),
     ("POST", "/v1/webhooks"),
 ]
 
@@ -230,7 +239,10 @@ def test_an_oversized_body_is_413_problem_json(
     api = make_api(max_body_bytes=4096)
     body = b'{"accounts": [' + b" " * 8000 + b"]}"
     r = api.client.request(
-        method, path, content=body, headers={**api.acme, "Content-Type": "application/json"}
+        method,
+        path.replace("{platform:str}/{account:str}", "mastodon/alice"),
+        content=body,
+        headers={**api.acme, "Content-Type": "application/json"},
     )
     assert r.status_code == 413, r.text
     assert r.headers["content-type"] == "application/problem+json"
