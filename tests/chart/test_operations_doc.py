@@ -21,10 +21,12 @@ def _text() -> str:
 
 def _exported_names() -> set[str]:
     from service.api.jobs import JobMetrics
-    from service.api.observability import Metrics
+    from service.api.observability import Metrics, ScoreCacheCollector
+    from service.api.score_cache import ScoreCache
 
     registry = Metrics().registry
     registry.register(JobMetrics())  # what the app's jobs lifespan adds
+    registry.register(ScoreCacheCollector(ScoreCache(ttl=1, max_bytes=1)))  # and the factory
     names = set()
     for family in registry.collect():
         names.add(family.name)
