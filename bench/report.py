@@ -396,21 +396,32 @@ def hey_paced(endpoint: Endpoint, url: str, seconds: int, saturation: float) -> 
     )
 
 
+def wrk_point(endpoint: Endpoint, url: str, seconds: int, connections: int) -> SweepPoint:
+    """api_bench.wrk at one concurrency, tried up to three times: its parser reads the first
+    "50%" in wrk's output, which is occasionally the tail of a +/- Stdev column such as
+    "87.50%" rather than the latency distribution's line, and then raises ValueError."""
+    for attempt in range(3):
+        try:
+            run = wrk(endpoint.name, url, seconds, connections, endpoint.headers, endpoint.body)
+        except ValueError:
+            if attempt == 2:
+                raise
+            continue
+        return SweepPoint(endpoint.name, connections, run.rps, run.p50_ms, run.p99_ms, run.errors)
+    raise AssertionError("unreachable")
+
+
 def measure_endpoint(
     endpoint: Endpoint, env: dict[str, str], plan: Plan
 ) -> tuple[list[SweepPoint], Paced]:
     """Sweep wrk's connections, then pace hey at 70 % of the best rate the sweep reached."""
     points = []
     with _served(endpoint, env) as url:
-        wrk(endpoint.name, url, 1, 16, endpoint.headers, endpoint.body)  # warm-up
+        wrk_point(endpoint, url, 1, 16)  # warm-up
         for connections in CONNECTIONS:
-            run = wrk(
-                endpoint.name, url, plan.wrk_seconds, connections, endpoint.headers, endpoint.body
-            )
-            points.append(
-                SweepPoint(endpoint.name, connections, run.rps, run.p50_ms, run.p99_ms, run.errors)
-            )
-            print(f"  {endpoint.name:<6} c={connections:<3} {run.rps:>9,.0f} req/s", flush=True)
+            point = wrk_point(endpoint, url, plan.wrk_seconds, connections)
+            points.append(point)
+            print(f"  {endpoint.name:<6} c={connections:<3} {point.rps:>9,.0f} req/s", flush=True)
         saturation = max(p.rps for p in points)
         paced = hey_paced(endpoint, url, plan.hey_seconds, saturation)
     p = paced.percentiles_ms
