@@ -24,7 +24,7 @@ from service.metric.decay import DAY_SECONDS, decay_factor, utc_day
 from service.metric.weights import KIND_INDEX, KINDS, event_weight, is_talk, is_veto
 from service.model import Direction, Kind
 
-__all__ = ["MASK_DAYS", "RelationshipAggregate"]
+__all__ = ["MASK_DAYS", "RelationshipAggregate", "StoredAggregate"]
 
 #: How many days the per-relationship day bitmap remembers (>= any active-day window).
 MASK_DAYS = 256
@@ -209,3 +209,31 @@ class RelationshipAggregate(msgspec.Struct, kw_only=True):
             self.last_talk_at is None or other.last_talk_at > self.last_talk_at
         ):
             self.last_talk_at, self.last_talk_out = other.last_talk_at, other.last_talk_out
+
+
+class StoredAggregate(msgspec.Struct, kw_only=True, frozen=True, gc=False):
+    """A stored `RelationshipAggregate`, decoded only to be read (scoring a stored account).
+
+    The same msgpack map as `RelationshipAggregate`: the same field names, types and defaults,
+    so it reads every aggregate ever written and rejects what that rejects, and writes stay
+    `RelationshipAggregate`'s. It is cheaper to decode by the hundred thousand: `counts` is a
+    tuple rather than a list, and instances are invisible to the cyclic garbage collector
+    (`gc=False`: nothing in it can form a cycle), whose collections, triggered by the
+    allocations of a large decode, otherwise scan every aggregate decoded so far.
+    """
+
+    counterpart: str
+    ref_at: float = 0.0
+    outbound: float = 0.0
+    inbound: float = 0.0
+    days: float = 0.0
+    day_mask: bytes = b""
+    mask_day: int = 0
+    first_at: float | None = None
+    last_at: float | None = None
+    last_talk_at: float | None = None
+    last_talk_out: bool | None = None
+    turns: int = 0
+    events: int = 0
+    vetoed: bool = False
+    counts: tuple[int, ...] = (0,) * (2 * len(KINDS))
