@@ -9,8 +9,8 @@ Prints medians of:
 - stored: `service.storage.scores.compute`, what every refresh, ingest and rescore pays (HVALS,
   decoding, the profiles, the relationship table, `score_table`);
 - its baseline, HVALS alone: the least a recompute can do is fetch its data once;
-- the stored path's parts, to show where the time goes: decoding the values, building the
-  table from the decoded aggregates, scoring the table.
+- the stored path's parts, to show where the time goes: decoding the values (as
+  `StoredAggregate`s), gathering them into columns, the table at `as_of`, scoring the table.
 
 Absolute times move with the machine; the ratio stored / HVALS is what to compare between runs.
 """
@@ -34,12 +34,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from metric_bench import END, synthetic_events
 from redis.asyncio import Redis
 
-from service.metric import (
-    MetricConfig,
-    RelationshipAggregate,
-    RelationshipTable,
-    score_table,
-)
+from service.metric import MetricConfig, RelationshipAggregate, score_table
+from service.metric.aggregate import StoredAggregate
+from service.metric.table import AggregateColumns
 from service.model import AccountRef
 from service.redis_launcher import RedisServer
 from service.storage import keys, scores
@@ -85,9 +82,10 @@ def main() -> None:
     config = MetricConfig()
     as_of = END.timestamp()
     values = stored_values(args.relationships, config)
-    decoder = msgspec.msgpack.Decoder(RelationshipAggregate)
+    decoder = msgspec.msgpack.Decoder(StoredAggregate)
     decoded = list(map(decoder.decode, values))
-    table = RelationshipTable.from_aggregates(decoded, as_of, config)
+    columns = AggregateColumns.gather(decoded)
+    table = columns.table(as_of, config)
     loop = asyncio.new_event_loop()
     with tempfile.TemporaryDirectory() as tmp, RedisServer(tmp, unix_socket=True) as server:
         redis = Redis.from_url(server.url)
@@ -112,9 +110,8 @@ def main() -> None:
                 args.repeat,
             )
             decode_ms = timed(lambda: list(map(decoder.decode, values)), args.repeat)
-            table_ms = timed(
-                lambda: RelationshipTable.from_aggregates(decoded, as_of, config), args.repeat
-            )
+            gather_ms = timed(lambda: AggregateColumns.gather(decoded), args.repeat)
+            table_ms = timed(lambda: columns.table(as_of, config), args.repeat)
             score_ms = timed(
                 lambda: score_table(table, account=ACCOUNT, config=config), args.repeat
             )
@@ -126,8 +123,9 @@ def main() -> None:
     print(f"stored recompute, {n:,} relationships:  {stored_ms:.1f} ms")
     print(f"baseline (HVALS of the same hash):        {hvals_ms:.1f} ms")
     print(f"ratio stored / HVALS:                     {stored_ms / hvals_ms:.2f}")
-    print(f"  decode as RelationshipAggregate:        {decode_ms:.1f} ms")
-    print(f"  RelationshipTable.from_aggregates:      {table_ms:.1f} ms")
+    print(f"  decode (StoredAggregate):               {decode_ms:.1f} ms")
+    print(f"  gather into AggregateColumns:           {gather_ms:.1f} ms")
+    print(f"  the table at as_of:                     {table_ms:.1f} ms")
     print(f"  score_table:                            {score_ms:.1f} ms")
 
 
