@@ -1113,7 +1113,7 @@ def parse(argv: list[str] | None = None) -> Options:
     parser.add_argument("--log-level", default="INFO", help="the API's RAPPORT_LOG_LEVEL")
     parser.add_argument("--seed", type=int, default=7, help="random seed of the mix")
     parser.add_argument("--json", type=Path, help="write the report as JSON here")
-    parser.add_argument("--plot", type=Path, help="draw p99 and memory over time (PNG)")
+    parser.add_argument("--plot", type=Path, help="draw p99, memory and CPU over time (PNG)")
     args = parser.parse_args(argv)
     seconds = args.seconds if args.seconds is not None else args.minutes * 60
     interval = args.interval or (30.0 if seconds >= 240 else max(1.0, seconds / 4))
