@@ -7,11 +7,12 @@ What it does, all on loopback (127.0.0.1) and bounded in time:
 1. starts a private redis-server (service.redis_launcher, unix socket) and seeds it through the
    storage layer: one tenant, 100 accounts with 40 relationships each, scored;
 2. serves, side by side (each idle while another is driven) and with identical uvicorn
-   settings (one worker, uvloop and httptools when installed, no uvicorn access log), (a) a
-   bare litestar app whose only route
-   returns a constant msgspec Struct, (a') the same with a Struct as large as the score
-   document (payload cost apart from the app's) and (b) the Rapport app
-   (`service.api.asgi:app_factory`, its own JSON access log on at the default INFO level);
+   settings (one worker, uvloop and httptools when installed, no uvicorn access log):
+   (a) a bare litestar app whose only route returns a constant msgspec Struct;
+   (a') the same with a Struct as large as the score document (payload cost apart from the
+   app's); (b) the Rapport app (`service.api.asgi:app_factory`, its own JSON access log on at
+   the default INFO level) as configured by default; (b') the same with the score cache off
+   (every read goes to Redis: what a read costs when the cache cannot help);
 3. drives each with `wrk` (saturation: requests/s, p50, p99 at a fixed number of connections)
    and `hey -q` (a paced run at 70 % of the endpoint's own saturation rate: p50 and p99);
 4. repeats that in rounds (every endpoint once per round, all servers up throughout), takes
@@ -338,15 +339,25 @@ def main() -> None:
             "BENCH_BODY_BYTES": str(asyncio.run(document_size(redis.url))),
         }
         bench_dir = ["--app-dir", str(ROOT / "bench")]
+        rapport = ["service.api.asgi:app_factory"]
         servers = {
-            "bare": [*bench_dir, "api_bench:bare_app"],
-            "bare_sized": [*bench_dir, "api_bench:bare_sized_app"],
-            "rapport": ["service.api.asgi:app_factory"],
+            "bare": ([*bench_dir, "api_bench:bare_app"], env),
+            "bare_sized": ([*bench_dir, "api_bench:bare_sized_app"], env),
+            "rapport": (rapport, env),
+            # Every read goes to Redis: what a read costs when the cache cannot help.
+            "rapport_uncached": (rapport, {**env, "RAPPORT_SCORE_CACHE_SECONDS": "0"}),
         }
         targets = [
             Target("bare", "bare", "/bare", {}, None),
             Target("bare_sized", "bare_sized", "/bare", {}, None),
             Target("score", "rapport", "/v1/accounts/mastodon/user7/score", auth, None),
+            Target(
+                "score_uncached",
+                "rapport_uncached",
+                "/v1/accounts/mastodon/user7/score",
+                auth,
+                None,
+            ),
             Target(
                 "batch100",
                 "rapport",
@@ -356,7 +367,9 @@ def main() -> None:
             ),
         ]
         ports = {name: free_port() for name in servers}
-        processes = [serve(args, ports[name], env) for name, args in servers.items()]
+        processes = [
+            serve(args, ports[name], server_env) for name, (args, server_env) in servers.items()
+        ]
         saturated: dict[str, list[Run]] = {t.name: [] for t in targets}
         paced: dict[str, list[Run]] = {t.name: [] for t in targets}
         try:
@@ -408,9 +421,11 @@ def main() -> None:
             "score_rps_vs_bare": ratio("score", "bare", saturated),
             "score_rps_vs_same_size_bare": ratio("score", "bare_sized", saturated),
             "same_size_bare_rps_vs_bare": ratio("bare_sized", "bare", saturated),
+            "score_uncached_rps_vs_bare": ratio("score_uncached", "bare", saturated),
             "batch100_rps_vs_bare": ratio("batch100", "bare", saturated),
             "batch100_scores_per_s": results["batch100"].rps * 100,
             "score_p99_at_70pct_vs_bare": ratio("score", "bare", paced, "p99_ms"),
+            "score_uncached_p99_at_70pct_vs_bare": ratio("score_uncached", "bare", paced, "p99_ms"),
             "batch100_p99_at_70pct_vs_bare": ratio("batch100", "bare", paced, "p99_ms"),
         },
     }

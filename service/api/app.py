@@ -28,6 +28,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from service import __version__ as rapport_version
 from service.api.accounts import AccountsController
 from service.api.auth import BearerKeyMiddleware
+from service.api.cached_scores import serve_cached_scores
 from service.api.connectors import ConnectorsController
 from service.api.health import healthz, metrics, readyz
 from service.api.ingest import IngestController
@@ -198,6 +199,8 @@ def create_app(
     app.state.services = services
     services.metrics.registry.register(ScoreCacheCollector(services.score_cache))
     _overlapping_unions_as_any_of(app.openapi_schema.components.schemas or {})
+    # Cached score documents are answered before routing (service/api/cached_scores.py).
+    app.asgi_handler = serve_cached_scores(services)(app.asgi_handler)
     # Outermost wrapper (around routing and error handling), so 404/405 get a request id,
     # a log line and a metric too; app middleware would only see routed requests.
     app.asgi_handler = observe(services.metrics, services.access_log)(app.asgi_handler)

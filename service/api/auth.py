@@ -22,8 +22,16 @@ from litestar.types import ASGIApp, Receive, Scope, Send
 from service.api.problems import RateLimitedError
 from service.api.state import Services, services_of
 from service.storage import apikeys
+from service.storage.records import ApiKeyRecord
 
-__all__ = ["KEY_CACHE_TTL", "BearerKeyMiddleware", "enforce_rate_limit"]
+__all__ = [
+    "KEY_CACHE_TTL",
+    "RATE_LIMIT_COUNTED",
+    "BearerKeyMiddleware",
+    "bearer_key",
+    "enforce_rate_limit",
+    "recently_verified",
+]
 
 KEY_CACHE_TTL = 5.0
 _CACHE_MAX = 10_000
@@ -32,7 +40,10 @@ _CACHE_MAX = 10_000
 async def enforce_rate_limit(services: Services, key_id: str, now: float) -> None:
     """Count one request against the key's per-minute budget; 429 with Retry-After past it.
     The API and the account pages share this, so a key has one budget wherever it is used."""
-    retry_after = await services.limiter.hit(services.db, key_id, now=now)
+    _refuse_if_limited(services, await services.limiter.hit(services.db, key_id, now=now))
+
+
+def _refuse_if_limited(services: Services, retry_after: int | None) -> None:
     if retry_after is not None:
         limit = services.settings.rate_limit_per_minute
         raise RateLimitedError(
@@ -56,6 +67,33 @@ def _missing() -> NotAuthorizedException:
     )
 
 
+def bearer_key(scope: Scope) -> bytes | None:
+    """The raw key of an `Authorization: Bearer <key>` header, or None."""
+    header = b""
+    for name, value in scope["headers"]:
+        if name == b"authorization":
+            header = value
+            break
+    scheme, _, raw_key = header.partition(b" ")
+    raw_key = raw_key.strip()
+    if scheme.lower() != b"bearer" or not raw_key:
+        return None
+    return raw_key
+
+
+def recently_verified(services: Services, raw_key: bytes, now: float) -> ApiKeyRecord | None:
+    """The key's record if this process verified the key less than `KEY_CACHE_TTL` ago."""
+    cached = services.key_cache.get(hashlib.sha256(raw_key).hexdigest())
+    if cached is not None and cached[1] > now:
+        return cached[0]
+    return None
+
+
+#: Set in the scope by a layer that already counted the request against its key's budget
+#: (`service.api.cached_scores`): the value is what the count said (None: allowed).
+RATE_LIMIT_COUNTED = "rapport.rate_limit_counted"
+
+
 class BearerKeyMiddleware:
     """Plain ASGI middleware (litestar runs it inside its exception handling, so the errors it
     raises become problem+json). It reads the raw header list instead of building a
@@ -68,14 +106,8 @@ class BearerKeyMiddleware:
         if scope["type"] != ScopeType.HTTP or _is_public(scope["path"]):
             await self.app(scope, receive, send)
             return
-        header = b""
-        for name, value in scope["headers"]:
-            if name == b"authorization":
-                header = value
-                break
-        scheme, _, raw_key = header.partition(b" ")
-        raw_key = raw_key.strip()
-        if scheme.lower() != b"bearer" or not raw_key:
+        raw_key = bearer_key(scope)
+        if raw_key is None:
             raise _missing()
         try:
             key = raw_key.decode("ascii")
@@ -83,12 +115,10 @@ class BearerKeyMiddleware:
             raise _missing() from None
         services = services_of(Litestar.from_scope(scope).state)
         now = services.clock()
-        digest = hashlib.sha256(raw_key).hexdigest()
-        cached = services.key_cache.get(digest)
-        if cached is not None and cached[1] > now:
-            record = cached[0]
-        else:
+        record = recently_verified(services, raw_key, now)
+        if record is None:
             found = await apikeys.authenticate(services.db, key)
+            digest = hashlib.sha256(raw_key).hexdigest()
             if found is None:
                 services.key_cache.pop(digest, None)
                 raise NotAuthorizedException(
@@ -99,7 +129,10 @@ class BearerKeyMiddleware:
             if len(services.key_cache) >= _CACHE_MAX:
                 services.key_cache.clear()
             services.key_cache[digest] = (record, now + KEY_CACHE_TTL)
-        await enforce_rate_limit(services, record.key_id, now)
+        if RATE_LIMIT_COUNTED in scope:
+            _refuse_if_limited(services, scope[RATE_LIMIT_COUNTED])  # type: ignore[literal-required]
+        else:
+            await enforce_rate_limit(services, record.key_id, now)
         scope["user"] = record.tenant
         scope["auth"] = record
         await self.app(scope, receive, send)

@@ -59,9 +59,10 @@ class ScoreCache:
     def enabled(self) -> bool:
         return self.ttl > 0 and self.max_bytes > 0
 
-    def document(self, account: AccountId, now: float) -> bytes | None:
-        """The full score document last sent for the account, if still valid."""
-        return self._get(self._documents, account, now)
+    def document(self, account: AccountId, now: float, *, count_miss: bool = True) -> bytes | None:
+        """The full score document last sent for the account, if still valid (`count_miss`
+        False: a look that is not a read of its own, whose miss someone else will count)."""
+        return self._get(self._documents, account, now, count_miss)
 
     def item(self, account: AccountId, now: float) -> bytes | None:
         """The account's `ok` batch entry last sent, if still valid."""
@@ -92,14 +93,19 @@ class ScoreCache:
         self._size = 0
 
     def _get(
-        self, entries: dict[AccountId, _Entry], account: AccountId, now: float
+        self,
+        entries: dict[AccountId, _Entry],
+        account: AccountId,
+        now: float,
+        count_miss: bool = True,
     ) -> bytes | None:
         if self.live:
             entry = entries.get(account)
             if entry is not None and entry[1] > now:
                 self.hits += 1
                 return entry[0]
-        self.misses += 1
+        if count_miss:
+            self.misses += 1
         return None
 
     def _put(
