@@ -75,7 +75,7 @@ PERCENTILES = (50.0, 90.0, 99.0, 99.9)
 PACED_SHARE = 0.7
 HEY_WORKERS = 8  # as api_bench.hey
 BATCH_SIZE = 100
-ENDPOINTS = ("bare", "score", "batch")
+ENDPOINTS = ("bare", "score", "score_uncached", "batch")
 
 
 @dataclass(frozen=True)
@@ -335,10 +335,13 @@ class Endpoint:
     path: str
     headers: dict[str, str]
     body: bytes | None
+    env: dict[str, str] = field(default_factory=dict)  # on top of the common settings
 
 
 def _endpoints(key: str) -> list[Endpoint]:
-    """The three endpoints api_bench measures, with the same seed data and requests."""
+    """The endpoints api_bench measures, with the same seed data and requests: the score GET
+    as configured (served from the score cache once read) and with the cache off (every read
+    from Redis)."""
     auth = {"Authorization": f"Bearer {key}"}
     batch = msgspec.json.encode(
         {"accounts": [{"platform": "mastodon", "account": f"user{i}"} for i in range(BATCH_SIZE)]}
@@ -347,6 +350,14 @@ def _endpoints(key: str) -> list[Endpoint]:
     return [
         Endpoint("bare", ["--app-dir", str(BENCH), "api_bench:bare_app"], "/bare", {}, None),
         Endpoint("score", rapport, "/v1/accounts/mastodon/user7/score", auth, None),
+        Endpoint(
+            "score_uncached",
+            rapport,
+            "/v1/accounts/mastodon/user7/score",
+            auth,
+            None,
+            {"RAPPORT_SCORE_CACHE_SECONDS": "0"},
+        ),
         Endpoint(
             "batch",
             rapport,
@@ -361,7 +372,7 @@ def _endpoints(key: str) -> list[Endpoint]:
 def _served(endpoint: Endpoint, env: dict[str, str]) -> Iterator[str]:
     """A fresh server for one endpoint (as api_bench does); yields the endpoint's URL."""
     port = free_port()
-    server = serve(endpoint.target, port, env)
+    server = serve(endpoint.target, port, {**env, **endpoint.env})
     try:
         url = f"http://{HOST}:{port}{endpoint.path}"
         method = "POST" if endpoint.body else "GET"
@@ -630,10 +641,11 @@ def targets(results: Results) -> list[Target]:
     """The targets of issues 4-6 (docs/performance.md), judged on this run's figures."""
     out: list[Target] = []
     if results.sweep:
-        bare, score, batch = (_peak(results.sweep, e) for e in ENDPOINTS)
+        bare, score, batch = (_peak(results.sweep, e) for e in ("bare", "score", "batch"))
         out.append(
             Target("API", "score GET >= 0.60 of bare", f"{score / bare:.3f}", score / bare >= 0.60)
         )
+
         scores_s = batch * BATCH_SIZE
         out.append(
             Target("API", "batch >= 250,000 scores/s", f"{scores_s:,.0f}", scores_s >= 250_000)
@@ -681,8 +693,13 @@ def targets(results: Results) -> list[Target]:
 
 # --- figures ------------------------------------------------------------------------------
 
-COLOURS = {"bare": "#7f7f7f", "score": "#1f77b4", "batch": "#d62728"}
-_LABELS = {"bare": "bare litestar endpoint", "score": "GET …/score", "batch": "batch of 100"}
+COLOURS = {"bare": "#7f7f7f", "score": "#1f77b4", "score_uncached": "#17becf", "batch": "#d62728"}
+_LABELS = {
+    "bare": "bare litestar endpoint",
+    "score": "GET …/score",
+    "score_uncached": "GET …/score, cache off",
+    "batch": "batch of 100",
+}
 
 
 def _series(sweep: Sequence[SweepPoint], endpoint: str) -> tuple[list[int], list[float]]:
@@ -706,7 +723,7 @@ def plot_throughput(results: Results, path: Path) -> None:
     scored.axhline(250_000, ls="--", color="black", lw=1, label="target 250,000 scores/s")
     scored.set(title="Scores per second served by the batch", ylabel="scores/s", ylim=(0, None))
     _, bare = _series(results.sweep, "bare")
-    for endpoint in ("score", "batch"):
+    for endpoint in ("score", "score_uncached", "batch"):
         xs, ys = _series(results.sweep, endpoint)
         ratio.plot(
             xs,
@@ -874,26 +891,30 @@ def _sweep_md(results: Results) -> list[str]:
     by = {(p.endpoint, p.connections): p for p in results.sweep}
     rows = []
     for c in CONNECTIONS:
-        bare, score, batch = (by[(e, c)] for e in ENDPOINTS)
+        bare, score, uncached, batch = (by[(e, c)] for e in ENDPOINTS)
         rows.append(
             [
                 str(c),
                 f"{score.rps / bare.rps:.3f}",
+                f"{uncached.rps / bare.rps:.3f}",
                 f"{batch.rps / bare.rps:.3f}",
                 f"{bare.rps:,.0f}",
                 f"{score.rps:,.0f}",
+                f"{uncached.rps:,.0f}",
                 f"{batch.rps:,.0f}",
                 f"{batch.rps * BATCH_SIZE:,.0f}",
-                str(bare.errors + score.errors + batch.errors),
+                str(bare.errors + score.errors + uncached.errors + batch.errors),
             ]
         )
     return _table(
         [
             "connections",
             "score ÷ bare",
+            "score, cache off, ÷ bare",
             "batch ÷ bare",
             "bare req/s",
             "score req/s",
+            "score, cache off, req/s",
             "batch req/s",
             "batch scores/s",
             "errors",
