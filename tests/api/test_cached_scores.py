@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -19,22 +18,14 @@ from service.api.state import Services, services_of
 from service.metric import MetricConfig
 from service.settings import Settings
 from service.storage.records import ApiKeyRecord
-from tests.api.conftest import NDJSON, Api, ndjson_events
+from tests.api.conftest import NDJSON, Api, ndjson_events, wait_until
 
 SCORE = "/v1/accounts/mastodon/alice/score"
 
 
-def _wait(condition: Callable[[], bool], what: str, seconds: float = 10.0) -> None:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"never happened: {what}")
-        time.sleep(0.01)
-
-
 def _loaded(api: Api) -> Api:
     services = services_of(api.client.app.state)
-    _wait(lambda: services.score_cache.live, "cache subscribed")
+    wait_until(lambda: services.score_cache.live, "cache subscribed")
     r = api.client.post("/v1/ingest", content=ndjson_events(60), headers={**api.acme, **NDJSON})
     assert r.status_code == 200
     return api

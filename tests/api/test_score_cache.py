@@ -5,7 +5,6 @@ reaches it. Pure cache rules are tested on `ScoreCache` directly."""
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Callable
 
 import msgspec
@@ -20,7 +19,7 @@ from service.model import AccountRef
 from service.storage import keys
 from service.storage import scores as score_store
 from service.storage.records import decode, encode
-from tests.api.conftest import NDJSON, Api, ndjson_events
+from tests.api.conftest import NDJSON, Api, ndjson_events, wait_until
 
 ALICE = ("acme", "mastodon", "alice")
 SCORE = "/v1/accounts/mastodon/alice/score"
@@ -36,19 +35,10 @@ def _cache(api: Api) -> ScoreCache:
     return services_of(api.client.app.state).score_cache
 
 
-def _wait(condition: Callable[[], bool], what: str, seconds: float = 10.0) -> None:
-    """Wait for an effect that crosses a connection (a pub/sub notice); not a timing claim."""
-    deadline = time.monotonic() + seconds
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"never happened: {what}")
-        time.sleep(0.01)
-
-
 @pytest.fixture
 def loaded(make_api: Callable[..., Api]) -> Api:
     api = make_api()
-    _wait(lambda: _cache(api).live, "cache subscribed")
+    wait_until(lambda: _cache(api).live, "cache subscribed")
     r = api.client.post("/v1/ingest", content=ndjson_events(60), headers={**api.acme, **NDJSON})
     assert r.status_code == 200
     return api
@@ -133,11 +123,11 @@ def test_a_score_written_by_another_process_replaces_the_cached_one(
 
     fresh = asyncio.run(rescore_like_a_worker())
     assert fresh < cached
-    _wait(
+    wait_until(
         lambda: loaded.client.get(SCORE, headers=loaded.acme).json()["score"] == fresh,
         "the worker's score served",
     )
-    _wait(
+    wait_until(
         lambda: (
             loaded.client.post("/v1/scores/batch", json=BATCH, headers=loaded.acme).json()[
                 "results"
@@ -172,7 +162,7 @@ def test_a_purge_here_or_elsewhere_is_never_served_from_memory(loaded: Api, redi
             await client.aclose()
 
     asyncio.run(purge_elsewhere())
-    _wait(
+    wait_until(
         lambda: loaded.client.get(SCORE, headers=loaded.acme).status_code == 404,
         "the purge seen by this process",
     )
@@ -196,7 +186,7 @@ def test_a_lost_subscription_drops_everything_cached(loaded: Api) -> None:
     assert loaded.client.get(SCORE, headers=loaded.acme).json()["score"] == original
     epoch = cache.mark()
     assert loaded.redis.client_kill_filter(_type="pubsub") >= 1
-    _wait(lambda: cache.mark() != epoch and cache.live, "cleared and subscribed again")
+    wait_until(lambda: cache.mark() != epoch and cache.live, "cleared and subscribed again")
     assert loaded.client.get(SCORE, headers=loaded.acme).json()["score"] == 98.5
 
 

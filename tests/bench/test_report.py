@@ -4,34 +4,18 @@ scripts/bench, never by the test suite) and matplotlib is not needed."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import math
-import sys
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.bench import ROOT, load_bench
+
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
 
-def _load_report() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("bench_report", ROOT / "bench" / "report.py")
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses resolve their module by name
-    path = list(sys.path)
-    try:
-        spec.loader.exec_module(module)
-    finally:
-        sys.path[:] = path  # bench/ on the path only while report.py imports api_bench
-    return module
-
-
-report = _load_report()
+report = load_bench("report")
 
 
 def test_hey_csv_is_read_in_milliseconds_with_status_codes() -> None:

@@ -5,36 +5,18 @@ signature and a broken chain of score changes, so a green smoke run means someth
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import subprocess
 import sys
 import time
 from pathlib import Path
-from types import ModuleType
 
 from service.storage.webhooks import sign
+from tests.bench import ROOT, load_bench
 
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def _load(name: str) -> ModuleType:
-    spec = importlib.util.spec_from_file_location(f"bench_{name}", ROOT / "bench" / f"{name}.py")
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses resolve their module by name
-    path = list(sys.path)
-    try:
-        spec.loader.exec_module(module)
-    finally:
-        sys.path[:] = path
-    return module
-
-
-soak = _load("soak")
-peers = _load("soak_peers")
+soak = load_bench("soak")
+peers = load_bench("soak_peers")
 
 
 def test_a_short_soak_loses_and_doubles_nothing(tmp_path: Path) -> None:
