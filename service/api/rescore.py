@@ -1,9 +1,10 @@
 """Rescoring an account after a write to what its score is computed from (events, profiles).
 
 Every such route does the same four things, in this order, so they live here once: store the
-new score (one transaction, `service.storage.scores.refresh`), drop this process's cached copy
-at once (other processes drop theirs on the change notice), count the computation, and queue
-the webhook deliveries the change triggers.
+new score (one transaction, `service.storage.scores.refresh`, which also stores the change in
+the account's outbox), drop this process's cached copy at once (other processes drop theirs on
+the change notice), count the computation, and queue the webhook deliveries waiting in the
+outbox (`webhooks.flush`).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ async def rescore(ctx: Ctx, ref: AccountRef, *, now: float, reason: str) -> Scor
     """Recompute and store the caller's account's score; `reason` labels the computation
     metric (`rapport_score_computations_total{reason}`)."""
     redis, tenant, services = ctx.redis, ctx.tenant, ctx.services
-    previous, report = await score_store.refresh(
+    _, report = await score_store.refresh(
         redis,
         tenant,
         ref,
@@ -31,6 +32,6 @@ async def rescore(ctx: Ctx, ref: AccountRef, *, now: float, reason: str) -> Scor
     )
     services.score_cache.invalidate((tenant, ref.platform, ref.account))
     services.metrics.score_computations.labels(reason).inc()
-    queued = await webhooks.emit(redis, tenant, ref, previous, report, now=now)
+    queued = await webhooks.flush(redis, tenant, ref, now=now)
     services.metrics.webhook_deliveries.inc(len(queued))
     return report

@@ -1,12 +1,12 @@
 """Webhook deliveries: from the pending list to a signed HTTP POST, retried, or a dead letter.
 
-`service.storage.webhooks.emit` (called by the API's ingest and by jobs) pushes `Delivery`
-records onto the pending list. The worker's *pump* moves them, atomically in one Lua script,
-into the in-flight hash (keyed by the SHA-1 of the record, which holds the delivery's unique
-id) and queues one `deliver_webhook` job per record under the job id `delivery-<key>`, so a
-record is queued at most once at a time. Every minute (and at start-up) the pump queues a job
-for every in-flight record again, which recovers a worker that died between the move and the
-enqueue.
+`service.storage.webhooks.flush` (called after every scoring, by the API and by jobs) pushes
+each stored score change's `Delivery` records onto the pending list, once. The worker's *pump*
+moves them, atomically in one Lua script, into the in-flight hash (keyed by the SHA-1 of the
+record, which holds the delivery's unique id) and queues one `deliver_webhook` job per record
+under the job id `delivery-<key>`, so a record is queued at most once at a time. Every minute
+(and at start-up) the pump queues a job for every in-flight record again, which recovers a
+worker that died between the move and the enqueue.
 
 Each try signs the body afresh (`Rapport-Signature: t=<now>,v1=<HMAC-SHA256>`, with the
 webhook's current secret) so a receiver's replay window holds for retries too, and sends the

@@ -13,11 +13,13 @@ __all__ = ["rescore_and_notify"]
 async def rescore_and_notify(jc: JobContext, tenant: str, ref: AccountRef) -> tuple[float, int]:
     """Store the account's score now; return it and how many deliveries were queued.
 
-    Deliveries are queued only when the score moved: a job that runs twice stores the same
-    score the second time and notifies nobody again.
+    Deliveries come from the account's outbox, where the refresh stored the change (if the
+    score moved) in the score's own transaction: a job that died after storing the score and
+    runs again stores the same score, stores no new change, and sends the one it left behind;
+    a change is never sent twice.
     """
     now = jc.clock()
-    previous, report = await scores.refresh(
+    _, report = await scores.refresh(
         jc.redis,
         tenant,
         ref,
@@ -25,9 +27,7 @@ async def rescore_and_notify(jc: JobContext, tenant: str, ref: AccountRef) -> tu
         config=jc.config,
         history_len=jc.settings.score_history_len,
     )
-    if previous is not None and previous == report.score:
-        return report.score, 0
-    queued = await webhooks.emit(jc.redis, tenant, ref, previous, report, now=now)
+    queued = await webhooks.flush(jc.redis, tenant, ref, now=now)
     if queued:
         jc.wake_pump.set()
     return report.score, len(queued)

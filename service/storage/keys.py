@@ -24,6 +24,7 @@ __all__ = [
     "archive_done",
     "dead_letters",
     "deliveries_in_flight",
+    "delivery_queued",
     "job_outcomes",
     "member_account",
     "pending_deliveries",
@@ -58,6 +59,7 @@ class AccountKeys:
         "events",
         "history",
         "meta",
+        "outbox",
         "profiles",
         "relationships",
         "score",
@@ -84,6 +86,9 @@ class AccountKeys:
         self.history = f"{self.tag}:history"
         #: string, msgpack `ScorePoint` of the current score (what a batch look-up reads)
         self.summary = f"{self.tag}:summary"
+        #: list of msgpack `ScoreChange`: score changes stored but not yet turned into webhook
+        #: deliveries (written in the score's transaction, emptied by `webhooks.flush`)
+        self.outbox = f"{self.tag}:outbox"
 
     def all(self) -> list[str]:
         """Every key of the account (what a delete removes)."""
@@ -96,6 +101,7 @@ class AccountKeys:
             self.score,
             self.history,
             self.summary,
+            self.outbox,
         ]
 
     def scan_pattern(self) -> str:
@@ -156,6 +162,12 @@ def pending_deliveries() -> str:
 def refresh_cursor(tenant: str, platform: str, account: str) -> str:
     """String: the connector's cursor after the account's last refresh (the account's tag)."""
     return f"{AccountKeys(tenant, platform, account).tag}:cursor"
+
+
+def delivery_queued(delivery_id: str) -> str:
+    """String, kept for a week: the delivery was queued once (a rerun that queues it again is
+    a no-op); same tag as the pending list, so the check and the push are one script."""
+    return f"{PREFIX}:{{webhooks}}:queued:{_part(delivery_id)}"
 
 
 def deliveries_in_flight() -> str:

@@ -3,6 +3,7 @@ can write to Redis must not be able to run code in the service)."""
 
 from __future__ import annotations
 
+import secrets
 from typing import Any, TypeVar
 
 import msgspec
@@ -13,6 +14,7 @@ __all__ = [
     "AccountRecord",
     "ApiKeyRecord",
     "Delivery",
+    "ScoreChange",
     "ScorePoint",
     "Webhook",
     "decode",
@@ -71,6 +73,28 @@ class ScorePoint(msgspec.Struct, kw_only=True, frozen=True):
             relationships_total=report.relationships_total,
             metric_version=report.metric_version,
             config_digest=report.config_digest,
+        )
+
+
+class ScoreChange(msgspec.Struct, kw_only=True, frozen=True):
+    """A stored change of an account's score, waiting in its outbox to become webhook
+    deliveries. `id` is random, made once when the change is stored; the deliveries' ids derive
+    from it, so turning the same change into deliveries twice queues nothing new."""
+
+    id: str
+    previous: float | None
+    score: float
+    as_of: str  # ISO 8601, as the delivery body says it
+    metric_version: str
+
+    @classmethod
+    def of(cls, previous: float | None, report: ScoreReport) -> ScoreChange:
+        return cls(
+            id=secrets.token_hex(8),
+            previous=previous,
+            score=report.score,
+            as_of=report.as_of.isoformat(),
+            metric_version=report.metric_version,
         )
 
 

@@ -28,7 +28,7 @@ from service.model import AccountRef
 from service.storage import changes, keys, profiles
 from service.storage import events as raw_events
 from service.storage._redis import aw
-from service.storage.records import AccountRecord, ScorePoint, decode, encode
+from service.storage.records import AccountRecord, ScoreChange, ScorePoint, decode, encode
 
 __all__ = [
     "DEFAULT_TOP",
@@ -134,6 +134,10 @@ async def refresh(
                 pipe.lpush(k.history, point)
                 pipe.ltrim(k.history, 0, history_len - 1)
                 changes.announce(pipe, (tenant, ref.platform, ref.account))
+                if previous is None or previous != report.score:
+                    # Who is notified is decided later (`webhooks.flush`); that someone must
+                    # be is stored with the score, so a crash in between loses nothing.
+                    pipe.rpush(k.outbox, encode(ScoreChange.of(previous, report)))
                 await pipe.execute()
                 return previous, report
             except WatchError:

@@ -1,6 +1,7 @@
 """Webhooks: a tenant subscribes a URL to score changes; a change of at least the subscription's
 threshold (in score points) queues a delivery record signed with HMAC-SHA256. Sending it is the
-worker's job (jobs issue): this module only writes what must be sent."""
+worker's job (jobs issue): this module only writes what must be sent, each delivery once (the
+account's outbox and `flush`)."""
 
 from __future__ import annotations
 
@@ -15,9 +16,19 @@ from service.metric import ScoreReport
 from service.model import AccountRef
 from service.storage import keys
 from service.storage._redis import aw
-from service.storage.records import Delivery, Webhook, decode, encode
+from service.storage.records import Delivery, ScoreChange, Webhook, decode, encode
 
-__all__ = ["ScoreChanged", "create", "delete", "emit", "list_webhooks", "sign"]
+__all__ = [
+    "ScoreChanged",
+    "create",
+    "delete",
+    "deliveries_for",
+    "emit",
+    "flush",
+    "list_webhooks",
+    "queue_once",
+    "sign",
+]
 
 
 class ScoreChanged(msgspec.Struct, kw_only=True, frozen=True):
@@ -61,24 +72,39 @@ async def delete(redis: Redis, tenant: str, webhook_id: str) -> bool:
     return bool(await aw(redis.hdel(keys.tenant_webhooks(tenant), webhook_id)))
 
 
-async def emit(
-    redis: Redis,
-    tenant: str,
-    ref: AccountRef,
-    previous: float | None,
-    report: ScoreReport,
-    *,
-    now: float,
+#: Push each delivery unless its id was queued before (all keys share the `{webhooks}` tag).
+#: KEYS[1] the pending list, KEYS[2..] the deliveries' `delivery_queued` markers; ARGV[1] the
+#: markers' lifetime, ARGV[2..] the encoded deliveries. Returns the 1-based positions pushed.
+_QUEUE_ONCE = """
+local pushed = {}
+for i = 2, #KEYS do
+  if redis.call('SET', KEYS[i], '1', 'NX', 'EX', ARGV[1]) then
+    redis.call('LPUSH', KEYS[1], ARGV[i])
+    table.insert(pushed, i - 1)
+  end
+end
+return pushed
+"""
+_MARKER_SECONDS = 7 * 24 * 3600
+
+
+def _delivery_id(change: ScoreChange, hook: Webhook) -> str:
+    """The same change and subscription always give the same delivery id."""
+    return hashlib.sha256(f"{change.id}:{hook.id}".encode()).hexdigest()[:16]
+
+
+def deliveries_for(
+    tenant: str, ref: AccountRef, change: ScoreChange, hooks: list[Webhook], *, now: float
 ) -> list[Delivery]:
-    """Queue a signed delivery for every subscription whose threshold the change reaches."""
-    hooks = await list_webhooks(redis, tenant)
-    change = report.score - (previous if previous is not None else 0.0)
+    """The signed deliveries one change makes: one per subscription whose threshold it
+    reaches (a first score of 0 reaches only threshold-0 subscriptions)."""
+    moved = change.score - (change.previous if change.previous is not None else 0.0)
     deliveries: list[Delivery] = []
     timestamp = int(now)
     for hook in hooks:
-        if previous is not None and abs(change) < hook.threshold:
+        if change.previous is not None and abs(moved) < hook.threshold:
             continue
-        if previous is None and report.score == 0.0 and hook.threshold > 0:
+        if change.previous is None and change.score == 0.0 and hook.threshold > 0:
             continue
         body = msgspec.json.encode(
             ScoreChanged(
@@ -86,15 +112,15 @@ async def emit(
                 webhook_id=hook.id,
                 platform=ref.platform,
                 account=ref.account,
-                previous_score=previous,
-                score=report.score,
-                as_of=report.as_of.isoformat(),
-                metric_version=report.metric_version,
+                previous_score=change.previous,
+                score=change.score,
+                as_of=change.as_of,
+                metric_version=change.metric_version,
             )
         )
         deliveries.append(
             Delivery(
-                id=secrets.token_hex(8),
+                id=_delivery_id(change, hook),
                 tenant=tenant,
                 webhook_id=hook.id,
                 url=hook.url,
@@ -106,6 +132,58 @@ async def emit(
                 },
             )
         )
-    if deliveries:
-        await aw(redis.lpush(keys.pending_deliveries(), *[encode(d) for d in deliveries]))
     return deliveries
+
+
+async def queue_once(redis: Redis, deliveries: list[Delivery]) -> list[Delivery]:
+    """Queue the deliveries not queued before (by id); return those queued now."""
+    if not deliveries:
+        return []
+    args: list[str | bytes] = [
+        keys.pending_deliveries(),
+        *[keys.delivery_queued(d.id) for d in deliveries],
+        str(_MARKER_SECONDS),
+        *[encode(d) for d in deliveries],
+    ]
+    pushed = await redis.eval(_QUEUE_ONCE, 1 + len(deliveries), *args)  # type: ignore[arg-type, misc]
+    return [deliveries[int(i) - 1] for i in pushed]
+
+
+async def emit(
+    redis: Redis,
+    tenant: str,
+    ref: AccountRef,
+    previous: float | None,
+    report: ScoreReport,
+    *,
+    now: float,
+) -> list[Delivery]:
+    """Queue a signed delivery for every subscription the change from `previous` to `report`
+    reaches (a change held by the caller, not stored: `flush` is what scoring uses)."""
+    change = ScoreChange.of(previous, report)
+    return await queue_once(
+        redis, deliveries_for(tenant, ref, change, await list_webhooks(redis, tenant), now=now)
+    )
+
+
+async def flush(redis: Redis, tenant: str, ref: AccountRef, *, now: float) -> list[Delivery]:
+    """Turn every score change waiting in the account's outbox into queued deliveries, each
+    exactly once, oldest first; return the deliveries queued by this call.
+
+    `scores.refresh` stores a change in the outbox in the same transaction as the score, so a
+    process that dies before this runs loses nothing: the next flush (the job's rerun, or the
+    account's next scoring) sends it. Running this twice, or twice at once, queues nothing
+    twice: delivery ids derive from the change's id and `queue_once` refuses an id it saw.
+    A change leaves the outbox only after its deliveries are queued.
+    """
+    outbox = keys.AccountKeys(tenant, ref.platform, ref.account).outbox
+    raws: list[bytes] = await aw(redis.lrange(outbox, 0, -1))
+    if not raws:
+        return []
+    hooks = await list_webhooks(redis, tenant)
+    queued: list[Delivery] = []
+    for raw in raws:
+        change = decode(raw, ScoreChange)
+        queued += await queue_once(redis, deliveries_for(tenant, ref, change, hooks, now=now))
+        await aw(redis.lrem(outbox, 1, raw))  # type: ignore[arg-type]  # bytes, as stored
+    return queued
