@@ -8,7 +8,10 @@ connector's recorded responses through `httpx.MockTransport`. One worker process
 `RAPPORT_WORKER_MAX_JOBS` = 50. Prints:
 
 - no-op jobs/s through Rapport's worker (msgpack, the retry/dead-letter wrapper, outcome
-  counts), and its ratio to bare arq (msgpack, a bare coroutine) on the same Redis;
+  counts), and its ratio to bare arq (msgpack, a bare coroutine) on the same Redis, both polling
+  every 10 ms with 50 jobs at a time;
+- the same through a worker as deployed (default `Settings`: 10 jobs at a time, the default
+  poll interval, the delivery pump on), against the same bare arq figure;
 - account refreshes/s (each reads ~10 pages of @Twitter's recorded timeline, mentions,
   messages and follow lists, ingests, scores), and the ratio to the same refresh called
   directly in a loop, without the queue;
@@ -100,6 +103,17 @@ async def noop_rapport(url: str, settings: Settings, n: int) -> float:
         data_url=url,
         options=WorkerOptions(burst=True, pump=False, poll_delay=0.01),
         handle_signals=False,
+    )
+    return n / await _drain(worker)
+
+
+async def noop_deployed(url: str, n: int) -> float:
+    queue = ArqJobQueue.from_url(url)
+    for i in range(n):
+        await queue.enqueue(NOOP, {"n": i})
+    await queue.aclose()
+    worker = create_worker(
+        Settings(), data_url=url, options=WorkerOptions(burst=True), handle_signals=False
     )
     return n / await _drain(worker)
 
@@ -248,6 +262,9 @@ def main() -> None:
         fresh()
         ours = asyncio.run(noop_rapport(url, settings, args.noop))
         results.append(("no-op jobs/s", ours, "bare arq no-op jobs/s", bare))
+        fresh()
+        deployed = asyncio.run(noop_deployed(url, args.noop))
+        results.append(("deployed no-op jobs/s", deployed, "bare arq no-op jobs/s", bare))
         fresh()
         direct = asyncio.run(refresh_direct(url, settings, args.refresh))
         fresh()

@@ -6,11 +6,20 @@ counter under `arq:retry:<id>` and the outcome under `arq:result:<id>` (kept for
 module reads those through arq's own `Job`, and adds what arq lacks: a finished job id can be
 queued again (one refresh per account *at a time*, not once a day), dead letters, and outcome
 counts shared by every worker.
+
+Outcome counts in a worker are batched (`outcome_flush_seconds`): one `HINCRBY` per job was a
+Redis round trip per job, a fifth of a no-op job's cost (docs/jobs.md, Benchmark). A
+`complete` is added in memory and written within the flush interval, together with every other
+count pending, in one `MULTI`/`EXEC`; any other outcome (retried, deferred, dead: rare, and the
+ones an operator alerts on) writes the batch at once. `aclose` writes what is pending, so a
+graceful shutdown loses no count; a killed worker loses at most its last interval's.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections import Counter
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
@@ -23,6 +32,7 @@ from arq.constants import (
     retry_key_prefix,
 )
 from arq.jobs import Job, JobStatus, SerializationError
+from redis.exceptions import RedisError
 
 from service.jobs.queue import DeadLetter, Enqueued, JobInfo, JobState
 from service.jobs.redis_url import queue_pool
@@ -56,11 +66,27 @@ def connect(url: str) -> ArqRedis:
 
 
 class ArqJobQueue:
-    """`JobQueue` on an `ArqRedis` pool (from `connect`). Owns the pool unless told not to."""
+    """`JobQueue` on an `ArqRedis` pool (from `connect`). Owns the pool unless told not to.
 
-    def __init__(self, pool: ArqRedis, *, owns_pool: bool = True) -> None:
+    With `outcome_flush_seconds` (the worker's), `complete` counts are batched as the module
+    docstring says; without it (API, CLI, tests) every count is written at once."""
+
+    def __init__(
+        self,
+        pool: ArqRedis,
+        *,
+        owns_pool: bool = True,
+        outcome_flush_seconds: float | None = None,
+    ) -> None:
         self.pool = pool
         self._owns_pool = owns_pool
+        self._flush_seconds = outcome_flush_seconds
+        #: Counts not yet in Redis, by hash field (`<job>:<outcome>`).
+        self._pending: Counter[str] = Counter()
+        self._timer: asyncio.TimerHandle | None = None
+        #: Timer flushes under way: `aclose` waits for them before the pool goes.
+        self._flushes: set[asyncio.Task[None]] = set()
+        self._closed = False
 
     @classmethod
     def from_url(cls, url: str) -> ArqJobQueue:
@@ -161,7 +187,46 @@ class ArqJobQueue:
         return letters[:limit]
 
     async def count_outcome(self, name: str, outcome: str) -> None:
-        await aw(self.pool.hincrby(keys.job_outcomes(), f"{name}:{outcome}", 1))
+        self._pending[f"{name}:{outcome}"] += 1
+        if self._flush_seconds is None or outcome != "complete" or self._closed:
+            await self.flush_outcomes()
+        else:
+            self._schedule_flush()
+
+    def _schedule_flush(self) -> None:
+        """One timer per batch: the first pending count starts it, its flush takes them all."""
+        if self._timer is None and not self._closed and self._flush_seconds is not None:
+            loop = asyncio.get_running_loop()
+            self._timer = loop.call_later(self._flush_seconds, self._start_timed_flush)
+
+    def _start_timed_flush(self) -> None:
+        self._timer = None
+        task = asyncio.get_running_loop().create_task(self._timed_flush())
+        self._flushes.add(task)
+        task.add_done_callback(self._flushes.discard)
+
+    async def _timed_flush(self) -> None:
+        try:
+            await self.flush_outcomes()
+        except (RedisError, OSError) as exc:  # kept pending, tried again next interval
+            log.warning("job outcome counts not written (%s); retrying", type(exc).__name__)
+
+    async def flush_outcomes(self) -> None:
+        """Write the pending counts in one transaction. When Redis fails they stay pending
+        (and the timer is set again) and the error is raised: a count is lost only if the
+        transaction ran but its reply did not arrive (then it is counted twice)."""
+        if not self._pending:
+            return
+        pending, self._pending = self._pending, Counter()
+        try:
+            async with self.pool.pipeline(transaction=True) as pipe:
+                for field, count in pending.items():
+                    pipe.hincrby(keys.job_outcomes(), field, count)
+                await pipe.execute()
+        except BaseException:
+            self._pending.update(pending)
+            self._schedule_flush()
+            raise
 
     async def outcomes(self) -> dict[tuple[str, str], int]:
         raw = await aw(self.pool.hgetall(keys.job_outcomes()))
@@ -172,5 +237,16 @@ class ArqJobQueue:
         return counts
 
     async def aclose(self) -> None:
-        if self._owns_pool:
-            await self.pool.aclose()
+        """Write the pending outcome counts (raises if Redis is gone: they are lost then, and
+        the pool is still closed), then close the pool if this queue owns it."""
+        self._closed = True
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        try:
+            if self._flushes:
+                await asyncio.gather(*self._flushes, return_exceptions=True)
+            await self.flush_outcomes()
+        finally:
+            if self._owns_pool:
+                await self.pool.aclose()

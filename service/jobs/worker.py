@@ -7,8 +7,10 @@ the jobs, each worker runs the webhook delivery pump (`service.jobs.delivery`).
 Lifecycle: `on_startup` opens the data Redis, the connector registry, the shared platform HTTP
 client and the webhook client; `on_shutdown` closes them. On SIGTERM/SIGINT the worker stops
 taking jobs, lets running ones finish for `RAPPORT_WORKER_SHUTDOWN_SECONDS`, then cancels the
-rest (arq queues a cancelled job again). It writes its health-check key every 30 s. When Redis
-goes away, `run_worker` restarts the worker once Redis answers again rather than exiting.
+rest (arq queues a cancelled job again), and then writes its pending outcome counts (batched
+every `OUTCOME_FLUSH_SECONDS`, see `arq_queue`). It writes its health-check key every 30 s.
+When Redis goes away, `run_worker` restarts the worker once Redis answers again rather than
+exiting.
 """
 
 from __future__ import annotations
@@ -50,6 +52,8 @@ from service.webhook_targets import guarded_transport
 
 __all__ = [
     "HEALTH_CHECK_SECONDS",
+    "OUTCOME_FLUSH_SECONDS",
+    "POLL_SECONDS",
     "SPECS",
     "WorkerOptions",
     "create_worker",
@@ -60,6 +64,16 @@ __all__ = [
 log = logging.getLogger("rapport.jobs")
 
 HEALTH_CHECK_SECONDS = 30
+#: How stale a worker's `complete` counts in `/metrics` may be. Far below any scrape interval,
+#: and below the half second `bench/soak.py` waits for the counts to settle; at 1,000 jobs/s
+#: it is 5 writes a second instead of 1,000.
+OUTCOME_FLUSH_SECONDS = 0.2
+#: How long the worker sleeps between reads of the queue. arq reads at most
+#: `max(5 * max_jobs, 100)` due jobs per read and then sleeps this long (minus the read's
+#: time), so it also caps throughput: at arq's default of 0.5 s a worker ran at most ~200 no-op
+#: jobs/s however long its queue (docs/jobs.md, Benchmark). An idle worker pays one
+#: `ZRANGEBYSCORE` per poll (20/s), and a new job waits at most this long to start.
+POLL_SECONDS = 0.05
 RESCORE_MINUTES = frozenset(range(0, 60, 10))
 
 
@@ -93,10 +107,11 @@ class WorkerOptions:
     clock: Callable[[], float] = time.time
     environ: Mapping[str, str] | None = None
     extra_specs: Sequence[JobSpec[Any]] = ()
-    poll_delay: float = 0.5
+    poll_delay: float = POLL_SECONDS
     burst: bool = False
     pump: bool = True
     pump_interval: float = 0.5
+    outcome_flush_seconds: float = OUTCOME_FLUSH_SECONDS
 
 
 def _urls(settings: Settings, data_url: str | None, queue_url: str | None) -> tuple[str, str]:
@@ -124,7 +139,9 @@ def worker_settings(
         jc = JobContext(
             settings=settings,
             redis=Redis.from_url(data, socket_timeout=10.0, socket_connect_timeout=5.0),
-            queue=ArqJobQueue(ctx["redis"], owns_pool=False),
+            queue=ArqJobQueue(
+                ctx["redis"], owns_pool=False, outcome_flush_seconds=opts.outcome_flush_seconds
+            ),
             registry=opts.registry or load_connectors(settings),
             http=PlatformHttp(transport=opts.platform_transport),
             webhooks=httpx.AsyncClient(
@@ -153,6 +170,10 @@ def worker_settings(
                 await asyncio.wait_for(pump, 10)
         jc: JobContext | None = ctx.pop("rapport", None)
         if jc is not None:
+            try:  # the jobs are done (arq waited for them): their counts are all pending
+                await jc.queue.aclose()
+            except (RedisError, OSError) as exc:
+                log.warning("job outcome counts lost, Redis gone: %s", type(exc).__name__)
             await jc.http.aclose()
             await jc.webhooks.aclose()
             await jc.redis.aclose()
