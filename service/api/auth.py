@@ -117,8 +117,10 @@ class BearerKeyMiddleware:
         now = services.clock()
         record = recently_verified(services, raw_key, now)
         if record is None:
-            found = await apikeys.authenticate(services.db, key)
             digest = hashlib.sha256(raw_key).hexdigest()
+            found = await services.key_loads.run(
+                digest, lambda: apikeys.authenticate(services.db, key)
+            )
             if found is None:
                 services.key_cache.pop(digest, None)
                 raise NotAuthorizedException(

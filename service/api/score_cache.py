@@ -16,8 +16,10 @@ How it stays correct:
   subscription clears everything, since notices sent meanwhile are gone.
 - A read that races a notice must not put back the old bytes: `mark()` is taken before the
   Redis read and `put_*` is ignored if any notice arrived since.
-- Every entry also expires after `ttl` seconds, a bound on staleness should a notice be lost
-  without the connection noticing; `ttl == 0` turns the cache off.
+- Every entry also expires within `ttl` seconds (80-100 % of it, so entries filled together
+  do not expire together), a bound on staleness should a notice be lost without the connection
+  noticing; `ttl == 0` turns the cache off.
+- Concurrent misses of one account share one Redis read (`loads`).
 - Memory is bounded by `max_bytes` (oldest entries go first).
 """
 
@@ -26,10 +28,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import random
 
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
+from service.api.single_flight import SingleFlight
 from service.storage import changes
 from service.storage.changes import AccountId
 
@@ -54,6 +58,8 @@ class ScoreCache:
         self._size = 0
         self._documents: dict[AccountId, _Entry] = {}
         self._items: dict[AccountId, _Entry] = {}
+        #: one Redis read per account at a time, however many requests miss at once
+        self.loads: SingleFlight[AccountId, bytes | None] = SingleFlight()
 
     @property
     def enabled(self) -> bool:
@@ -125,7 +131,8 @@ class ScoreCache:
             victims = entries if entries else self._other(entries)
             oldest = next(iter(victims))  # dicts keep insertion order
             self._size -= len(victims.pop(oldest)[0])
-        entries[account] = (body, now + self.ttl)
+        # Up to a fifth earlier, so entries filled together do not all expire together.
+        entries[account] = (body, now + self.ttl * (1.0 - 0.2 * random.random()))
         self._size += len(body)
 
     def _other(self, entries: dict[AccountId, _Entry]) -> dict[AccountId, _Entry]:

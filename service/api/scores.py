@@ -166,13 +166,19 @@ def _ok(ref: AccountRef, point: ScorePoint) -> BatchItem:
 
 async def _stored_document(ctx: Ctx, account: AccountId, ref: AccountRef) -> bytes | None:
     """The stored current score as the JSON bytes to send: from this process's cache, else
-    from Redis (and then cached)."""
+    from Redis (and then cached; requests that miss at once share one read)."""
     cache = ctx.services.score_cache
     body = cache.document(account, ctx.now)
-    if body is None:
+    if body is not None:
+        return body
+
+    async def load() -> bytes | None:
         mark = cache.mark()
         stored = await score_store.get_current(ctx.redis, ctx.tenant, ref)
-        if stored is not None:
-            body = encode_json(stored)
-            cache.put_document(account, mark, body, ctx.now)
-    return body
+        if stored is None:
+            return None
+        encoded = encode_json(stored)
+        cache.put_document(account, mark, encoded, ctx.now)
+        return encoded
+
+    return await cache.loads.run(account, load)

@@ -15,6 +15,7 @@ from redis.asyncio import Redis
 from service.api.access_log import AccessLog
 from service.api.observability import Metrics
 from service.api.score_cache import ScoreCache
+from service.api.single_flight import SingleFlight
 from service.metric import MetricConfig
 from service.plugins.host import ConnectorRegistry
 from service.settings import Settings
@@ -45,6 +46,8 @@ class Services:
     access_log: AccessLog = field(default_factory=AccessLog)
     #: sha256(key) -> (record, expires_at): a revoked key stops working within `KEY_CACHE_TTL`.
     key_cache: dict[str, tuple[ApiKeyRecord, float]] = field(default_factory=dict)
+    #: one Redis look-up per key at a time, however many requests miss `key_cache` at once
+    key_loads: SingleFlight[str, ApiKeyRecord | None] = field(default_factory=SingleFlight)
 
     def __post_init__(self) -> None:
         self.limiter = BatchedLimiter(self.settings.rate_limit_per_minute)
