@@ -19,7 +19,8 @@ How it stays correct:
 - Every entry also expires within `ttl` seconds (80-100 % of it, so entries filled together
   do not expire together), a bound on staleness should a notice be lost without the connection
   noticing; `ttl == 0` turns the cache off.
-- Concurrent misses of one account share one Redis read (`loads`).
+- Concurrent misses of one account share one Redis read (`loads`); a notice makes later
+  misses start a new read, so none of them gets bytes read before the change.
 - Memory is bounded by `max_bytes` (oldest entries go first).
 """
 
@@ -87,6 +88,7 @@ class ScoreCache:
     def invalidate(self, account: AccountId) -> None:
         """Forget the account (its score changed or it was purged)."""
         self._epoch += 1
+        self.loads.forget(account)
         for entries in (self._documents, self._items):
             entry = entries.pop(account, None)
             if entry is not None:
@@ -94,6 +96,7 @@ class ScoreCache:
 
     def clear(self) -> None:
         self._epoch += 1
+        self.loads.forget()
         self._documents.clear()
         self._items.clear()
         self._size = 0

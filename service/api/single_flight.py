@@ -30,6 +30,15 @@ class SingleFlight(Generic[K, V]):
     def __len__(self) -> int:
         return len(self._running)
 
+    def forget(self, key: K | None = None) -> None:
+        """Callers from now on start a new load of `key` (of every key when None): what the
+        running load read may be older than the change that called this. Its own waiters
+        still get its result."""
+        if key is None:
+            self._running.clear()
+        else:
+            self._running.pop(key, None)
+
     async def run(self, key: K, load: Callable[[], Awaitable[V]]) -> V:
         running = self._running.get(key)
         if running is not None:
@@ -50,4 +59,5 @@ class SingleFlight(Generic[K, V]):
             future.set_result(value)
             return value
         finally:
-            del self._running[key]
+            if self._running.get(key) is future:  # not forgotten meanwhile
+                del self._running[key]

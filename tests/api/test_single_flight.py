@@ -98,3 +98,31 @@ def test_different_keys_load_separately() -> None:
         )
 
     assert asyncio.run(scenario()) == ["a", "b"]
+
+
+def test_after_forget_new_callers_start_a_new_load() -> None:
+    """A change arrived while a load was running: what it read may be older than the change,
+    so callers from then on must not share it (the load's own waiters still do)."""
+
+    async def scenario() -> tuple[int, int, int, int]:
+        flights: SingleFlight[str, int] = SingleFlight()
+        gate = asyncio.Event()
+        version = 1
+
+        async def load() -> int:
+            seen = version
+            await gate.wait()
+            return seen
+
+        before = asyncio.create_task(flights.run("k", load))
+        joined = asyncio.create_task(flights.run("k", load))
+        await asyncio.sleep(0)
+        version = 2
+        flights.forget("k")
+        after = asyncio.create_task(flights.run("k", load))
+        await asyncio.sleep(0)
+        gate.set()
+        results = (await before, await joined, await after)
+        return (*results, len(flights))
+
+    assert asyncio.run(scenario()) == (1, 1, 2, 0)
