@@ -102,7 +102,7 @@ async def _load_demo(redis: Redis, settings: Settings) -> int:
     from service.eventsfile import read_events, read_profiles
     from service.metric import MetricConfig
     from service.model import AccountRef
-    from service.storage import accounts, profiles, scores
+    from service.storage import accounts, profiles, scores, webhooks
     from service.storage.ingest import ingest
 
     now = time.time()
@@ -136,6 +136,7 @@ async def _load_demo(redis: Redis, settings: Settings) -> int:
             config=config,
             history_len=settings.score_history_len,
         )
+        await webhooks.flush(redis, DEFAULT_TENANT, ref, now=now)  # empty the outbox
     return result.accepted
 
 
