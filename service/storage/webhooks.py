@@ -12,7 +12,6 @@ import secrets
 import msgspec
 from redis.asyncio import Redis
 
-from service.metric import ScoreReport
 from service.model import AccountRef
 from service.storage import keys
 from service.storage._redis import aw
@@ -23,7 +22,6 @@ __all__ = [
     "create",
     "delete",
     "deliveries_for",
-    "emit",
     "flush",
     "list_webhooks",
     "queue_once",
@@ -147,23 +145,6 @@ async def queue_once(redis: Redis, deliveries: list[Delivery]) -> list[Delivery]
     ]
     pushed = await redis.eval(_QUEUE_ONCE, 1 + len(deliveries), *args)  # type: ignore[arg-type, misc]
     return [deliveries[int(i) - 1] for i in pushed]
-
-
-async def emit(
-    redis: Redis,
-    tenant: str,
-    ref: AccountRef,
-    previous: float | None,
-    report: ScoreReport,
-    *,
-    now: float,
-) -> list[Delivery]:
-    """Queue a signed delivery for every subscription the change from `previous` to `report`
-    reaches (a change held by the caller, not stored: `flush` is what scoring uses)."""
-    change = ScoreChange.of(previous, report)
-    return await queue_once(
-        redis, deliveries_for(tenant, ref, change, await list_webhooks(redis, tenant), now=now)
-    )
 
 
 async def flush(redis: Redis, tenant: str, ref: AccountRef, *, now: float) -> list[Delivery]:

@@ -17,7 +17,7 @@ from service.jobs.queue import DELIVER, JobState
 from service.metric import MetricConfig, RelationshipTable, ScoreReport, score_table
 from service.model import AccountRef
 from service.storage import keys, webhooks
-from service.storage.records import Webhook
+from service.storage.records import ScoreChange, Webhook
 from tests.jobs.conftest import WorkerHarness, finished, wait_for
 from tests.jobs.receiver import Receiver, receiver
 
@@ -33,7 +33,9 @@ def _report(score: float) -> ScoreReport:
 
 async def _queue_delivery(redis: Redis, url: str) -> tuple[Webhook, str]:
     hook = await webhooks.create(redis, "acme", url=url, threshold=0, now=1.0)
-    (delivery,) = await webhooks.emit(redis, "acme", REF, 10.0, _report(42.0), now=2.0)
+    change = ScoreChange.of(10.0, _report(42.0))
+    deliveries = webhooks.deliveries_for("acme", REF, change, [hook], now=2.0)
+    (delivery,) = await webhooks.queue_once(redis, deliveries)
     return hook, delivery.id
 
 

@@ -39,11 +39,22 @@ async def test_subscribe_list_delete_per_tenant(redis: Redis) -> None:
     assert await webhooks.list_webhooks(redis, "acme") == []
 
 
+async def _emit(
+    redis: Redis, tenant: str, previous: float | None, score: float, now: float
+) -> list[Delivery]:
+    """Queue the deliveries of one change from `previous` to `score` for the tenant's hooks."""
+    change = ScoreChange.of(previous, _report(score))
+    hooks = await webhooks.list_webhooks(redis, tenant)
+    return await webhooks.queue_once(
+        redis, webhooks.deliveries_for(tenant, REF, change, hooks, now=now)
+    )
+
+
 async def test_change_beyond_threshold_queues_a_signed_delivery(redis: Redis) -> None:
     hook = await webhooks.create(redis, "acme", url="https://example.com/h", threshold=5, now=1)
-    assert await webhooks.emit(redis, "acme", REF, 50.0, _report(53.0), now=100) == []
-    await webhooks.emit(redis, "other", REF, 0.0, _report(90.0), now=100)  # no hooks there
-    [delivery] = await webhooks.emit(redis, "acme", REF, 50.0, _report(56.0), now=100)
+    assert await _emit(redis, "acme", 50.0, 53.0, now=100) == []
+    await _emit(redis, "other", 0.0, 90.0, now=100)  # no hooks there
+    [delivery] = await _emit(redis, "acme", 50.0, 56.0, now=100)
     [raw] = await redis.lrange(keys.pending_deliveries(), 0, -1)  # type: ignore[misc]
     assert decode(raw, Delivery) == delivery
     body = msgspec.json.decode(delivery.body)
