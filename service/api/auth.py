@@ -30,6 +30,7 @@ __all__ = [
     "BearerKeyMiddleware",
     "bearer_key",
     "enforce_rate_limit",
+    "key_digest",
     "recently_verified",
 ]
 
@@ -81,9 +82,15 @@ def bearer_key(scope: Scope) -> bytes | None:
     return raw_key
 
 
-def recently_verified(services: Services, raw_key: bytes, now: float) -> ApiKeyRecord | None:
-    """The key's record if this process verified the key less than `KEY_CACHE_TTL` ago."""
-    cached = services.key_cache.get(hashlib.sha256(raw_key).hexdigest())
+def key_digest(raw_key: bytes) -> str:
+    """What names a key in this process's caches (never the plaintext)."""
+    return hashlib.sha256(raw_key).hexdigest()
+
+
+def recently_verified(services: Services, digest: str, now: float) -> ApiKeyRecord | None:
+    """The record of the key with this `key_digest` if this process verified it less than
+    `KEY_CACHE_TTL` ago."""
+    cached = services.key_cache.get(digest)
     if cached is not None and cached[1] > now:
         return cached[0]
     return None
@@ -115,9 +122,9 @@ class BearerKeyMiddleware:
             raise _missing() from None
         services = services_of(Litestar.from_scope(scope).state)
         now = services.clock()
-        record = recently_verified(services, raw_key, now)
+        digest = key_digest(raw_key)
+        record = recently_verified(services, digest, now)
         if record is None:
-            digest = hashlib.sha256(raw_key).hexdigest()
             found = await services.key_loads.run(
                 digest, lambda: apikeys.authenticate(services.db, key)
             )

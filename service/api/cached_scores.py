@@ -30,7 +30,7 @@ from collections.abc import Callable
 from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Receive, Scope, Send
 
-from service.api.auth import RATE_LIMIT_COUNTED, bearer_key, recently_verified
+from service.api.auth import RATE_LIMIT_COUNTED, bearer_key, key_digest, recently_verified
 from service.api.state import Services
 from service.storage.records import ApiKeyRecord
 
@@ -66,7 +66,9 @@ def serve_cached_scores(services: Services) -> Callable[[ASGIApp], ASGIApp]:
         def cached(scope: Scope, now: float) -> tuple[bytes, ApiKeyRecord] | None:
             target = _score_path(scope) if cache.live else None
             raw_key = None if target is None else bearer_key(scope)
-            record = None if raw_key is None else recently_verified(services, raw_key, now)
+            record = (
+                None if raw_key is None else recently_verified(services, key_digest(raw_key), now)
+            )
             if target is None or record is None:
                 return None
             body = cache.document((record.tenant, *target), now, count_miss=False)
