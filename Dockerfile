@@ -22,7 +22,7 @@ COPY service ./service
 COPY connectors ./connectors
 RUN python -m venv /opt/rapport \
     && pip wheel --no-deps --wheel-dir /dist . \
-    && /opt/rapport/bin/pip install /dist/rapport-*.whl \
+    && /opt/rapport/bin/pip install /dist/rapport_score-*.whl \
     && /opt/rapport/bin/rapport --help > /dev/null
 
 FROM ${PYTHON_IMAGE} AS final

@@ -4,13 +4,13 @@
     .venv/bin/python bench/api_bench.py --seconds 2 --rounds 1   # quicker
 
 What it does, all on loopback (127.0.0.1) and bounded in time:
-1. starts a private redis-server (service.redis_launcher, unix socket) and seeds it through the
+1. starts a private redis-server (rapport.redis_launcher, unix socket) and seeds it through the
    storage layer: one tenant, 100 accounts with 40 relationships each, scored;
 2. serves, side by side (each idle while another is driven) and with identical uvicorn
    settings (one worker, uvloop and httptools when installed, no uvicorn access log):
    (a) a bare litestar app whose only route returns a constant msgspec Struct;
    (a') the same with a Struct as large as the score document (payload cost apart from the
-   app's); (b) the Rapport app (`service.api.asgi:app_factory`, its own JSON access log on at
+   app's); (b) the Rapport app (`rapport.api.asgi:app_factory`, its own JSON access log on at
    the default INFO level) as configured by default; (b') the same with the score cache off
    (every read goes to Redis: what a read costs when the cache cannot help);
 3. drives each with `wrk` (saturation: requests/s, p50, p99 at a fixed number of connections)
@@ -51,11 +51,11 @@ from redis.asyncio import Redis
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from service.metric import MetricConfig  # noqa: E402
-from service.model import AccountRef, Direction, Interaction, Kind  # noqa: E402
-from service.redis_launcher import RedisServer, free_port  # noqa: E402
-from service.storage import apikeys, scores  # noqa: E402
-from service.storage.ingest import ingest  # noqa: E402
+from rapport.metric import MetricConfig  # noqa: E402
+from rapport.model import AccountRef, Direction, Interaction, Kind  # noqa: E402
+from rapport.redis_launcher import RedisServer, free_port  # noqa: E402
+from rapport.storage import apikeys, scores  # noqa: E402
+from rapport.storage.ingest import ingest  # noqa: E402
 
 HOST = "127.0.0.1"
 ACCOUNTS = 100
@@ -339,7 +339,7 @@ def main() -> None:
             "BENCH_BODY_BYTES": str(asyncio.run(document_size(redis.url))),
         }
         bench_dir = ["--app-dir", str(ROOT / "bench")]
-        rapport = ["service.api.asgi:app_factory"]
+        rapport = ["rapport.api.asgi:app_factory"]
         servers = {
             "bare": ([*bench_dir, "api_bench:bare_app"], env),
             "bare_sized": ([*bench_dir, "api_bench:bare_sized_app"], env),

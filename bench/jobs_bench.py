@@ -42,19 +42,19 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from arq.worker import Worker, func
 
-from service.jobs.arq_queue import ArqJobQueue, connect
-from service.jobs.context import JobContext
-from service.jobs.queue import NOOP, REFRESH
-from service.jobs.refresh import RefreshPayload, refresh_account
-from service.jobs.runner import JobSpec
-from service.jobs.serialization import job_deserializer, job_serializer
-from service.jobs.worker import WorkerOptions, create_worker
-from service.metric import MetricConfig
-from service.model import Direction, Interaction, Kind
-from service.plugins.http import PlatformHttp
-from service.redis_launcher import RedisServer
-from service.settings import Settings
-from service.storage.ingest import ingest
+from rapport.jobs.arq_queue import ArqJobQueue, connect
+from rapport.jobs.context import JobContext
+from rapport.jobs.queue import NOOP, REFRESH
+from rapport.jobs.refresh import RefreshPayload, refresh_account
+from rapport.jobs.runner import JobSpec
+from rapport.jobs.serialization import job_deserializer, job_serializer
+from rapport.jobs.worker import WorkerOptions, create_worker
+from rapport.metric import MetricConfig
+from rapport.model import Direction, Interaction, Kind
+from rapport.plugins.http import PlatformHttp
+from rapport.redis_launcher import RedisServer
+from rapport.settings import Settings
+from rapport.storage.ingest import ingest
 from tests.connectors.twitter.replay import full_replay
 from tests.jobs.helpers import HANDLE, TOKEN, twitter_registry
 

@@ -27,10 +27,10 @@ import msgspec
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from service.eventsfile import read_events
-from service.metric import MetricConfig
-from service.metric.decay import DAY_SECONDS, epoch
-from service.metric.evaluation import PREDICTORS, evaluate
+from rapport.eventsfile import read_events
+from rapport.metric import MetricConfig
+from rapport.metric.decay import DAY_SECONDS, epoch
+from rapport.metric.evaluation import PREDICTORS, evaluate
 
 
 def main() -> None:

@@ -28,14 +28,14 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from service.metric import (
+from rapport.metric import (
     AccountEvents,
     MetricConfig,
     aggregate,
     score_events,
     score_table,
 )
-from service.model import AccountRef, Direction, Interaction, Kind
+from rapport.model import AccountRef, Direction, Interaction, Kind
 
 KIND_MIX = {
     Kind.LIKE: 0.45,

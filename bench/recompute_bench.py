@@ -6,7 +6,7 @@ One account of `--relationships` aggregates in a private `redis-server` (Unix so
 aggregates folded from metric_bench's synthetic year of events (as bench/report.py's (c) does).
 Prints medians of:
 
-- stored: `service.storage.scores.compute`, what every refresh, ingest and rescore pays (HVALS,
+- stored: `rapport.storage.scores.compute`, what every refresh, ingest and rescore pays (HVALS,
   decoding, the profiles, the relationship table, `score_table`);
 - its baseline, HVALS alone: the least a recompute can do is fetch its data once;
 - the stored path's parts, to show where the time goes: decoding the values (as
@@ -34,13 +34,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from metric_bench import END, synthetic_events
 from redis.asyncio import Redis
 
-from service.metric import MetricConfig, RelationshipAggregate, score_table
-from service.metric.aggregate import StoredAggregate
-from service.metric.table import AggregateColumns
-from service.model import AccountRef
-from service.redis_launcher import RedisServer
-from service.storage import keys, scores
-from service.storage.records import encode
+from rapport.metric import MetricConfig, RelationshipAggregate, score_table
+from rapport.metric.aggregate import StoredAggregate
+from rapport.metric.table import AggregateColumns
+from rapport.model import AccountRef
+from rapport.redis_launcher import RedisServer
+from rapport.storage import keys, scores
+from rapport.storage.records import encode
 
 ACCOUNT = AccountRef("bench", "ego")
 POOL = 2_000

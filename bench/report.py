@@ -55,16 +55,16 @@ sys.path.insert(0, str(BENCH))
 
 from api_bench import HOST, seed, serve, wrk  # noqa: E402
 
-from service.metric import (  # noqa: E402
+from rapport.metric import (  # noqa: E402
     MetricConfig,
     RelationshipAggregate,
     RelationshipTable,
     score_table,
 )
-from service.model import AccountRef  # noqa: E402
-from service.redis_launcher import RedisServer, free_port  # noqa: E402
-from service.storage import keys, scores  # noqa: E402
-from service.storage.records import decode, encode  # noqa: E402
+from rapport.model import AccountRef  # noqa: E402
+from rapport.redis_launcher import RedisServer, free_port  # noqa: E402
+from rapport.storage import keys, scores  # noqa: E402
+from rapport.storage.records import decode, encode  # noqa: E402
 
 BEGIN = "<!-- report:begin -->"
 END = "<!-- report:end -->"
@@ -146,7 +146,7 @@ class SizePoint:
     relationships: int
     recompute_ms: float  # RelationshipTable.from_aggregates + score_table, decoded aggregates
     decode_ms: float  # baseline: msgpack-decode the same aggregates
-    stored_ms: float  # service.storage.scores.compute against Redis (HVALS..score)
+    stored_ms: float  # rapport.storage.scores.compute against Redis (HVALS..score)
     hvals_ms: float  # baseline: HVALS of the same hash
     stored_no_gc_ms: float  # the stored path again with Python's cyclic GC paused
 
@@ -346,7 +346,7 @@ def _endpoints(key: str) -> list[Endpoint]:
     batch = msgspec.json.encode(
         {"accounts": [{"platform": "mastodon", "account": f"user{i}"} for i in range(BATCH_SIZE)]}
     )
-    rapport = ["service.api.asgi:app_factory"]
+    rapport = ["rapport.api.asgi:app_factory"]
     return [
         Endpoint("bare", ["--app-dir", str(BENCH), "api_bench:bare_app"], "/bare", {}, None),
         Endpoint("score", rapport, "/v1/accounts/mastodon/user7/score", auth, None),

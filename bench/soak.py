@@ -58,9 +58,9 @@ sys.path[:0] = [str(ROOT), str(ROOT / "bench")]  # also when imported, not run
 
 from api_bench import HOST, serve  # noqa: E402
 
-from service.jobs.arq_queue import ArqJobQueue  # noqa: E402
-from service.redis_launcher import RedisServer, free_port  # noqa: E402
-from service.storage import apikeys, keys  # noqa: E402
+from rapport.jobs.arq_queue import ArqJobQueue  # noqa: E402
+from rapport.redis_launcher import RedisServer, free_port  # noqa: E402
+from rapport.storage import apikeys, keys  # noqa: E402
 from tests.jobs.helpers import ARCHIVE_EGO, EGO, HANDLE, TOKEN, zip_archive  # noqa: E402
 
 TENANT = "soak"
@@ -186,7 +186,7 @@ def running_stack(tmp: Path, log_level: str) -> Iterator[Stack]:
         worker = _worker(worker_env, tmp / "worker.log")
         stack.callback(_stop, worker)
         port = free_port()
-        api = serve(["service.api.asgi:app_factory"], port, {**clean, **common})
+        api = serve(["rapport.api.asgi:app_factory"], port, {**clean, **common})
         stack.callback(_stop, api)
         yield Stack(
             api=f"http://{HOST}:{port}",
@@ -1052,7 +1052,7 @@ def plot(report: dict[str, Any], target: Path) -> None:
         import matplotlib.pyplot as plt
     except ImportError:
         print(
-            "--plot needs matplotlib: pip install 'rapport[bench]' (or .venv/bin/pip install "
+            "--plot needs matplotlib: pip install 'rapport-score[bench]' (or .venv/bin/pip install "
             "matplotlib); the JSON and the table are complete without it",
             file=sys.stderr,
         )

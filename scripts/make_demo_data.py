@@ -1,7 +1,7 @@
-"""Write the bundled example dataset (service/data/demo/): `python scripts/make_demo_data.py`.
+"""Write the bundled example dataset (`rapport/data/demo/`): `python scripts/make_demo_data.py`.
 
 Deterministic (fixed seed), so the demo's score only changes when the metric does. The cast is
-described in service/data/demo/README.md; each group exercises one part of the metric.
+described in service/rapport/data/demo/README.md; each group exercises one part of the metric.
 """
 
 from __future__ import annotations
@@ -12,9 +12,9 @@ from pathlib import Path
 
 import msgspec
 
-from service.model import Direction, Interaction, Kind, Profile
+from rapport.model import Direction, Interaction, Kind, Profile
 
-OUT_DIR = Path(__file__).resolve().parent.parent / "service" / "data" / "demo"
+OUT_DIR = Path(__file__).resolve().parent.parent / "service" / "rapport" / "data" / "demo"
 PLATFORM = "mastodon"
 EGO = "ada@example.social"
 END = datetime(2025, 6, 30, tzinfo=UTC)

@@ -13,7 +13,7 @@ import redis.asyncio as redis_asyncio
 from hypothesis import HealthCheck, settings
 
 if TYPE_CHECKING:
-    from service.redis_launcher import RedisServer
+    from rapport.redis_launcher import RedisServer
 
 # Hypothesis: no deadline (a per-example time limit is a timing assertion, and the machines are
 # shared and noisy); in CI, derandomised so a run is reproducible from its log.
@@ -38,7 +38,7 @@ def fixtures_dir() -> Path:
 
 @pytest.fixture(scope="session")
 def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
-    from service.redis_launcher import RedisServer
+    from rapport.redis_launcher import RedisServer
 
     with RedisServer(tmp_path_factory.mktemp("redis")) as server:
         yield server

@@ -14,8 +14,8 @@ import httpx
 import pytest
 import uvicorn
 
-from service.api import create_app
-from service.client import (
+from rapport.api import create_app
+from rapport.client import (
     AsyncRapportClient,
     BadRequestError,
     NotFoundError,
@@ -24,8 +24,8 @@ from service.client import (
     ServiceUnavailableError,
     UnauthorizedError,
 )
-from service.model import AccountRef, Direction, Interaction, Kind, Profile
-from service.settings import Settings
+from rapport.model import AccountRef, Direction, Interaction, Kind, Profile
+from rapport.settings import Settings
 from tests.api.conftest import Clock, make_keys
 
 T0 = datetime(2026, 3, 1, tzinfo=UTC)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import msgspec
 import pytest
 
-from service.model import Direction, Interaction, Kind, Profile
+from rapport.model import Direction, Interaction, Kind, Profile
 
 GOOD = {
     "platform": "mastodon",

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 import redis
 
-from service import redis_launcher
-from service.redis_launcher import RedisLaunchError, RedisServer, find_redis_server
+from rapport import redis_launcher
+from rapport.redis_launcher import RedisLaunchError, RedisServer, find_redis_server
 
 
 def test_tcp_server_answers_and_stops(tmp_path: Path) -> None:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from service.settings import Settings, SettingsError, markdown_table
+from rapport.settings import Settings, SettingsError, markdown_table
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "configuration.md"
 
@@ -38,5 +38,5 @@ def test_bad_value_names_the_variable() -> None:
 def test_configuration_doc_lists_every_setting_as_generated() -> None:
     assert markdown_table() in DOC.read_text(), (
         "docs/configuration.md is out of date: regenerate the table with "
-        "`python -m service.settings`"
+        "`python -m rapport.settings`"
     )

@@ -16,9 +16,9 @@ from litestar import Litestar
 from litestar.testing import TestClient
 from redis.asyncio import Redis
 
-from service.api import create_app
-from service.settings import Settings
-from service.storage import apikeys
+from rapport.api import create_app
+from rapport.settings import Settings
+from rapport.storage import apikeys
 
 NOW = 1_800_000_000.0  # 2027-01-15, after every test event
 

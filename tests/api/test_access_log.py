@@ -11,7 +11,7 @@ from collections.abc import Iterator
 import msgspec
 import pytest
 
-from service.api.access_log import FLUSH_SECONDS, MAX_BUFFER, AccessLine, AccessLog
+from rapport.api.access_log import FLUSH_SECONDS, MAX_BUFFER, AccessLine, AccessLog
 
 
 def _line(n: int) -> AccessLine:

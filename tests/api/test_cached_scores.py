@@ -11,13 +11,13 @@ from typing import Any
 
 import pytest
 
-from service.api.auth import RATE_LIMIT_COUNTED
-from service.api.cached_scores import SCORE_ROUTE, serve_cached_scores
-from service.api.observability import Metrics
-from service.api.state import Services, services_of
-from service.metric import MetricConfig
-from service.settings import Settings
-from service.storage.records import ApiKeyRecord
+from rapport.api.auth import RATE_LIMIT_COUNTED
+from rapport.api.cached_scores import SCORE_ROUTE, serve_cached_scores
+from rapport.api.observability import Metrics
+from rapport.api.state import Services, services_of
+from rapport.metric import MetricConfig
+from rapport.settings import Settings
+from rapport.storage.records import ApiKeyRecord
 from tests.api.conftest import NDJSON, Api, ndjson_events, wait_until
 
 SCORE = "/v1/accounts/mastodon/alice/score"

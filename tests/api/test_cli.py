@@ -14,8 +14,8 @@ import httpx
 import pytest
 from typer.testing import CliRunner
 
-from service.cli import app
-from service.redis_launcher import free_port
+from rapport.cli import app
+from rapport.redis_launcher import free_port
 
 RAPPORT = str(Path(sys.executable).parent / "rapport")
 

@@ -8,8 +8,8 @@ from collections.abc import Callable
 import pytest
 from litestar.testing import TestClient
 
-from service.api import create_app
-from service.settings import Settings
+from rapport.api import create_app
+from rapport.settings import Settings
 from tests.api.conftest import NDJSON, Api, make_keys, snapshot
 
 
@@ -56,8 +56,8 @@ def test_revoked_key_stops_working(api: Api) -> None:
 
     from redis.asyncio import Redis
 
-    from service.api.auth import KEY_CACHE_TTL
-    from service.storage import apikeys
+    from rapport.api.auth import KEY_CACHE_TTL
+    from rapport.storage import apikeys
 
     assert api.client.get("/v1/accounts", headers=api.acme).status_code == 200
 

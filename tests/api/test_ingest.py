@@ -115,7 +115,7 @@ def test_score_change_queues_a_signed_webhook_delivery(api: Api) -> None:
     assert hook["secret"].startswith("whsec_")
     api.client.post("/v1/ingest", content=ndjson_events(40), headers={**api.acme, **NDJSON})
     [raw] = api.redis.lrange("rapport:{webhooks}:pending", 0, -1)
-    from service.storage.records import Delivery, decode
+    from rapport.storage.records import Delivery, decode
 
     delivery = decode(raw, Delivery)
     assert delivery.webhook_id == hook["id"]

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from service.jobs.arq_queue import ArqJobQueue
-from service.jobs.queue import DeadLetter
-from service.jobs.refresh import refresh_job_id
-from service.storage import keys
+from rapport.jobs.arq_queue import ArqJobQueue
+from rapport.jobs.queue import DeadLetter
+from rapport.jobs.refresh import refresh_job_id
+from rapport.storage import keys
 from tests.api.conftest import Api
 
 ZIP = {"Content-Type": "application/zip"}
@@ -172,9 +172,9 @@ def test_queue_depth_and_outcomes_are_in_metrics(jobs_api: Api) -> None:
 def test_unknown_platform_or_one_without_archives_is_422(redis_url: str, tmp_path: Path) -> None:
     from litestar.testing import TestClient
 
-    from service.api import create_app
-    from service.plugins.host import load_connectors
-    from service.settings import Settings
+    from rapport.api import create_app
+    from rapport.plugins.host import load_connectors
+    from rapport.settings import Settings
     from tests.api.conftest import bearer, make_keys
 
     [key] = make_keys(redis_url, "acme")

@@ -1,14 +1,14 @@
 """The checked-in OpenAPI document matches the code, and the app serves it.
 
 Regenerate after changing a route or a schema:
-    .venv/bin/python -m service.api.openapi > docs/openapi.json
+    .venv/bin/python -m rapport.api.openapi > docs/openapi.json
 """
 
 from __future__ import annotations
 
 import msgspec
 
-from service.api.openapi import openapi_document
+from rapport.api.openapi import openapi_document
 from tests.api.conftest import Api
 from tests.conftest import ROOT
 
@@ -16,7 +16,7 @@ from tests.conftest import ROOT
 def test_checked_in_document_matches_the_code() -> None:
     checked_in = (ROOT / "docs" / "openapi.json").read_bytes()
     assert checked_in == openapi_document(), (
-        "docs/openapi.json is stale: run `.venv/bin/python -m service.api.openapi > "
+        "docs/openapi.json is stale: run `.venv/bin/python -m rapport.api.openapi > "
         "docs/openapi.json` and commit it"
     )
 

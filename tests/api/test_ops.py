@@ -9,8 +9,8 @@ from collections.abc import Callable, Iterator
 import msgspec
 import pytest
 
-from service.api.observability import JsonFormatter
-from service.api.state import services_of
+from rapport.api.observability import JsonFormatter
+from rapport.api.state import services_of
 from tests.api.conftest import NDJSON, Api, ndjson_events
 
 

@@ -12,10 +12,10 @@ from typing import Any
 import msgspec
 import pytest
 
-from service.metric import MetricConfig, score_events
-from service.metric.table import AccountEvents
-from service.model import AccountRef, Interaction, Profile
-from service.storage.profiles import MAX_COUNT
+from rapport.metric import MetricConfig, score_events
+from rapport.metric.table import AccountEvents
+from rapport.model import AccountRef, Interaction, Profile
+from rapport.storage.profiles import MAX_COUNT
 from tests.api.conftest import NDJSON, Api, ndjson_events, snapshot
 from tests.connectors.mastodon.test_api import EGO, run, scenario
 

@@ -11,14 +11,14 @@ import msgspec
 import pytest
 from redis.asyncio import Redis
 
-from service.api.score_cache import ScoreCache
-from service.api.state import services_of
-from service.metric import MetricConfig, ScoreReport
-from service.metric.config import Points
-from service.model import AccountRef
-from service.storage import keys
-from service.storage import scores as score_store
-from service.storage.records import decode, encode
+from rapport.api.score_cache import ScoreCache
+from rapport.api.state import services_of
+from rapport.metric import MetricConfig, ScoreReport
+from rapport.metric.config import Points
+from rapport.model import AccountRef
+from rapport.storage import keys
+from rapport.storage import scores as score_store
+from rapport.storage.records import decode, encode
 from tests.api.conftest import NDJSON, Api, ndjson_events, wait_until
 
 ALICE = ("acme", "mastodon", "alice")
@@ -153,7 +153,7 @@ def test_a_purge_here_or_elsewhere_is_never_served_from_memory(loaded: Api, redi
     loaded.client.post("/v1/scores/batch", json=BATCH, headers=loaded.acme)
 
     async def purge_elsewhere() -> None:
-        from service.storage import accounts
+        from rapport.storage import accounts
 
         client = Redis.from_url(redis_url)
         try:

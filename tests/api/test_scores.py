@@ -7,8 +7,8 @@ from collections.abc import Callable
 import msgspec
 import pytest
 
-from service.metric import group_by_account, score_events
-from service.model import AccountRef, Interaction
+from rapport.metric import group_by_account, score_events
+from rapport.model import AccountRef, Interaction
 from tests.api.conftest import NDJSON, Api, ndjson_events
 
 

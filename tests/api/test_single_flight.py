@@ -7,7 +7,7 @@ import asyncio
 
 import pytest
 
-from service.api.single_flight import SingleFlight
+from rapport.api.single_flight import SingleFlight
 
 
 def test_concurrent_callers_share_one_load() -> None:

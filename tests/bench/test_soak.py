@@ -12,7 +12,7 @@ import sys
 import time
 from pathlib import Path
 
-from service.storage.webhooks import sign
+from rapport.storage.webhooks import sign
 from tests.bench import ROOT, load_bench
 
 soak = load_bench("soak")

@@ -20,9 +20,9 @@ def _text() -> str:
 
 
 def _exported_names() -> set[str]:
-    from service.api.jobs import JobMetrics
-    from service.api.observability import Metrics, ScoreCacheCollector
-    from service.api.score_cache import ScoreCache
+    from rapport.api.jobs import JobMetrics
+    from rapport.api.observability import Metrics, ScoreCacheCollector
+    from rapport.api.score_cache import ScoreCache
 
     registry = Metrics().registry
     registry.register(JobMetrics())  # what the app's jobs lifespan adds
@@ -72,7 +72,7 @@ def test_it_links_the_settings_table_instead_of_copying_it() -> None:
 
 
 def test_the_hash_tag_it_describes_is_the_storage_layers() -> None:
-    from service.storage import keys
+    from rapport.storage import keys
 
     tag = keys.AccountKeys("acme", "mastodon", "ada").tag
     assert tag == "rapport:{t:acme:mastodon:ada}"

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from service.redis_launcher import free_port
+from rapport.redis_launcher import free_port
 from tests.chart import dockerfile
 from tests.chart.helmchart import deep_merge, full_name, render
 from tests.chart.pods import MissingKeyError, Pod, http_get, resolve_env, wait_until_answers
@@ -155,7 +155,7 @@ def test_helm_test_hook_and_docker_healthcheck_pass_against_the_api(
 
 def test_values_the_chart_passes_are_read_by_the_service(redis_url: str, tmp_path: Path) -> None:
     """The ConfigMap's and Secret's variables land in the service's Settings unchanged."""
-    from service.settings import Settings
+    from rapport.settings import Settings
 
     rendered = render(deep_merge(_values(redis_url, 8000), {"config": {"logLevel": "WARNING"}}))
     pod = _pod(rendered, "worker", tmp_path)
@@ -220,9 +220,9 @@ def test_in_cluster_redis_pod_runs_and_the_api_uses_it(tmp_path: Path) -> None:
 def test_worker_pod_takes_a_job(redis_url: str, tmp_path: Path) -> None:
     """The worker container, started with the chart's command and environment, takes a job
     from the queue the API would use and completes it; on SIGTERM it stops cleanly."""
-    from service.jobs.arq_queue import ArqJobQueue
-    from service.jobs.queue import NOOP, JobState
-    from service.settings import Settings
+    from rapport.jobs.arq_queue import ArqJobQueue
+    from rapport.jobs.queue import NOOP, JobState
+    from rapport.settings import Settings
 
     rendered = render(_values(redis_url, free_port()))
     pod = _pod(rendered, "worker", tmp_path)

@@ -172,7 +172,7 @@ def test_api_and_worker_run_the_rapport_commands_with_probes(
 
 
 def test_worker_grace_period_outlasts_the_longest_job() -> None:
-    from service.settings import Settings
+    from rapport.settings import Settings
 
     rendered = render(EXTERNAL)
     worker = rendered.get("Deployment", full_name("worker"))["spec"]["template"]["spec"]

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from service.cli import progress
-from service.cli.progress import PROGRESS_MIN_BYTES, progress_reader
+from rapport.cli import progress
+from rapport.cli.progress import PROGRESS_MIN_BYTES, progress_reader
 
 
 def big_file(tmp_path: Path) -> Path:

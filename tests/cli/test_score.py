@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from service.cli import app
+from rapport.cli import app
 
 RUNNER = CliRunner()
 LINE = (

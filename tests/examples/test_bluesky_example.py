@@ -15,13 +15,13 @@ import httpx
 import msgspec
 import pytest
 
-from service.errors import InputError, RateLimited
-from service.model import Direction, Kind
-from service.plugins import FetchPage
-from service.plugins.host import load_connectors
-from service.plugins.http import PlatformHttp
-from service.plugins.testing import REPLAY_BASE_URL, ConnectorContract, Replay
-from service.settings import Settings
+from rapport.errors import InputError, RateLimited
+from rapport.model import Direction, Kind
+from rapport.plugins import FetchPage
+from rapport.plugins.host import load_connectors
+from rapport.plugins.http import PlatformHttp
+from rapport.plugins.testing import REPLAY_BASE_URL, ConnectorContract, Replay
+from rapport.settings import Settings
 
 try:
     from rapport_bluesky import BlueskyConfig, BlueskyConnector

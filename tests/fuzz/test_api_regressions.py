@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
-from service.api.app import create_app
-from service.settings import Settings
+from rapport.api.app import create_app
+from rapport.settings import Settings
 from tests.api.conftest import Api
 from tests.conftest import ROOT
 

@@ -45,15 +45,15 @@ from schemathesis.checks import (
 )
 from schemathesis.specs.openapi.schemas import OpenApiSchema
 
-from service.api import create_app
-from service.redis_launcher import free_port
-from service.settings import Settings
-from service.storage import apikeys
+from rapport.api import create_app
+from rapport.redis_launcher import free_port
+from rapport.settings import Settings
+from rapport.storage import apikeys
 from tests.api.conftest import NOW, ndjson_events, snapshot
 from tests.conftest import ROOT
 
 if TYPE_CHECKING:
-    from service.redis_launcher import RedisServer
+    from rapport.redis_launcher import RedisServer
 
 EXAMPLES = int(os.environ.get("RAPPORT_FUZZ_EXAMPLES", "8"))
 SCHEMA: OpenApiSchema = schemathesis.openapi.from_path(ROOT / "docs" / "openapi.json")

@@ -28,12 +28,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from service.errors import ArchiveError, EventsFileError, InputError
-from service.eventsfile import read_events, read_profiles
-from service.model import Interaction
-from service.plugins.archive import ArchiveLimits
-from service.plugins.host import ConnectorRegistry, load_connectors
-from service.settings import Settings
+from rapport.errors import ArchiveError, EventsFileError, InputError
+from rapport.eventsfile import read_events, read_profiles
+from rapport.model import Interaction
+from rapport.plugins.archive import ArchiveLimits
+from rapport.plugins.host import ConnectorRegistry, load_connectors
+from rapport.settings import Settings
 from tests.conftest import FIXTURES, ROOT
 
 EXAMPLES = int(os.environ.get("RAPPORT_FUZZ_ARCHIVE_EXAMPLES", "40"))
@@ -208,10 +208,9 @@ def test_a_mutated_zip_container_is_a_result_or_a_clear_error(
     run()
 
 
-EVENT_LINES = (ROOT / "service" / "data" / "demo" / "events.jsonl").read_bytes().splitlines()[:30]
-PROFILE_LINES = (
-    (ROOT / "service" / "data" / "demo" / "profiles.jsonl").read_bytes().splitlines()[:10]
-)
+DEMO = ROOT / "service" / "rapport" / "data" / "demo"
+EVENT_LINES = (DEMO / "events.jsonl").read_bytes().splitlines()[:30]
+PROFILE_LINES = (DEMO / "profiles.jsonl").read_bytes().splitlines()[:10]
 
 
 def _parse_all(lines: list[bytes]) -> None:

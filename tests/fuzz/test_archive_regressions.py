@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from service.errors import ArchiveError, EventsFileError
-from service.eventsfile import read_events
-from service.plugins.archive import ArchiveSource
-from service.plugins.host import load_connectors
-from service.settings import Settings
+from rapport.errors import ArchiveError, EventsFileError
+from rapport.eventsfile import read_events
+from rapport.plugins.archive import ArchiveSource
+from rapport.plugins.host import load_connectors
+from rapport.settings import Settings
 from tests.conftest import FIXTURES
 from tests.fuzz.test_archive_fuzz import EVENT_LINES, _members, _zip
 
@@ -51,7 +51,7 @@ def test_deep_nesting_in_an_x_member_names_the_member(tmp_path: Path) -> None:
 def test_a_like_with_a_huge_tweet_id_is_not_a_date(tmp_path: Path) -> None:
     """`snowflake_time` of a 40-digit id raised OverflowError (and a Unicode digit
     ValueError): such an id dates nothing, like any id before snowflakes."""
-    from connectors.twitter.text import snowflake_time
+    from rapport_connectors.twitter.text import snowflake_time
 
     assert snowflake_time("9" * 40) is None
     assert snowflake_time("1" + "0" * 400) is None

@@ -13,10 +13,10 @@ from typing import Any
 
 import pytest
 
-from service.jobs.arq_queue import ArqJobQueue
-from service.jobs.queue import JobInfo, JobState
-from service.jobs.worker import WorkerOptions, run_worker
-from service.settings import Settings
+from rapport.jobs.arq_queue import ArqJobQueue
+from rapport.jobs.queue import JobInfo, JobState
+from rapport.jobs.worker import WorkerOptions, run_worker
+from rapport.settings import Settings
 
 FINAL = frozenset({JobState.COMPLETE, JobState.FAILED})
 

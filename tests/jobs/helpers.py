@@ -9,8 +9,8 @@ from pathlib import Path
 
 import httpx
 
-from service.plugins.host import ConnectorRegistry, load_connectors
-from service.settings import Settings
+from rapport.plugins.host import ConnectorRegistry, load_connectors
+from rapport.settings import Settings
 from tests.connectors.twitter.replay import full_replay
 
 BASE = "http://127.0.0.1:9"  # never contacted in-process: MockTransport answers

@@ -10,18 +10,18 @@ import msgspec
 import pytest
 from redis.asyncio import Redis
 
-from service.jobs.arq_queue import ArqJobQueue
-from service.jobs.context import JobContext
-from service.jobs.queue import ARCHIVE, RESCORE, JobState
-from service.jobs.rescore import RescorePayload, rescore_due
-from service.jobs.scoring import rescore_and_notify
-from service.jobs.worker import WorkerOptions
-from service.model import AccountRef
-from service.plugins.http import PlatformHttp
-from service.settings import Settings
-from service.storage import accounts, keys, scores
-from service.storage.ingest import ingest
-from service.storage.records import ScorePoint, decode
+from rapport.jobs.arq_queue import ArqJobQueue
+from rapport.jobs.context import JobContext
+from rapport.jobs.queue import ARCHIVE, RESCORE, JobState
+from rapport.jobs.rescore import RescorePayload, rescore_due
+from rapport.jobs.scoring import rescore_and_notify
+from rapport.jobs.worker import WorkerOptions
+from rapport.model import AccountRef
+from rapport.plugins.http import PlatformHttp
+from rapport.settings import Settings
+from rapport.storage import accounts, keys, scores
+from rapport.storage.ingest import ingest
+from rapport.storage.records import ScorePoint, decode
 from tests.jobs.conftest import WorkerHarness, finished
 from tests.jobs.helpers import ARCHIVE_EGO, twitter_registry, zip_archive
 from tests.storage.conftest import T0, conversation

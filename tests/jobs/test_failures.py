@@ -12,11 +12,11 @@ import msgspec
 import pytest
 from redis.asyncio import Redis
 
-from service.jobs.arq_queue import QUEUE_NAME, ArqJobQueue
-from service.jobs.context import JobContext
-from service.jobs.queue import NOOP, REFRESH, JobState
-from service.jobs.runner import JobSpec
-from service.jobs.worker import WorkerOptions
+from rapport.jobs.arq_queue import QUEUE_NAME, ArqJobQueue
+from rapport.jobs.context import JobContext
+from rapport.jobs.queue import NOOP, REFRESH, JobState
+from rapport.jobs.runner import JobSpec
+from rapport.jobs.worker import WorkerOptions
 from tests.jobs.conftest import WorkerHarness, finished, wait_for
 
 pytestmark = pytest.mark.anyio

@@ -19,16 +19,16 @@ import redis as redis_sync
 from litestar.testing import TestClient
 from redis.asyncio import Redis
 
-from service.api import create_app
-from service.jobs.arq_queue import ArqJobQueue
-from service.jobs.context import JobContext
-from service.jobs.queue import REFRESH, JobState
-from service.jobs.refresh import RefreshPayload, refresh_account, refresh_job_id
-from service.plugins.http import PlatformHttp
-from service.redis_launcher import RedisServer
-from service.settings import Settings
-from service.storage import keys
-from service.storage.records import AccountRecord, decode
+from rapport.api import create_app
+from rapport.jobs.arq_queue import ArqJobQueue
+from rapport.jobs.context import JobContext
+from rapport.jobs.queue import REFRESH, JobState
+from rapport.jobs.refresh import RefreshPayload, refresh_account, refresh_job_id
+from rapport.plugins.http import PlatformHttp
+from rapport.redis_launcher import RedisServer
+from rapport.settings import Settings
+from rapport.storage import keys
+from rapport.storage.records import AccountRecord, decode
 from tests.api.conftest import NDJSON, make_keys, ndjson_events
 from tests.jobs.conftest import finished, wait_for
 from tests.jobs.helpers import EGO, HANDLE, TOKEN, replay, twitter_registry

@@ -9,9 +9,9 @@ import asyncio
 import pytest
 from redis.exceptions import RedisError
 
-from service.jobs.arq_queue import ArqJobQueue, connect
-from service.jobs.queue import NOOP
-from service.jobs.worker import WorkerOptions
+from rapport.jobs.arq_queue import ArqJobQueue, connect
+from rapport.jobs.queue import NOOP
+from rapport.jobs.worker import WorkerOptions
 from tests.jobs.conftest import WorkerHarness, finished, wait_for
 
 pytestmark = pytest.mark.anyio

@@ -6,9 +6,9 @@ import pickle
 
 import pytest
 
-from service.jobs.arq_queue import ArqJobQueue
-from service.jobs.queue import NOOP, DeadLetter, JobState
-from service.jobs.serialization import PayloadError, job_deserializer, job_serializer
+from rapport.jobs.arq_queue import ArqJobQueue
+from rapport.jobs.queue import NOOP, DeadLetter, JobState
+from rapport.jobs.serialization import PayloadError, job_deserializer, job_serializer
 from tests.jobs.conftest import WorkerHarness, finished
 
 pytestmark = pytest.mark.anyio

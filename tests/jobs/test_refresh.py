@@ -7,12 +7,12 @@ import httpx
 import pytest
 from redis.asyncio import Redis
 
-from service.jobs.arq_queue import ArqJobQueue
-from service.jobs.queue import REFRESH, JobState
-from service.jobs.refresh import refresh_job_id
-from service.jobs.worker import WorkerOptions
-from service.model import AccountRef
-from service.storage import accounts, keys, scores
+from rapport.jobs.arq_queue import ArqJobQueue
+from rapport.jobs.queue import REFRESH, JobState
+from rapport.jobs.refresh import refresh_job_id
+from rapport.jobs.worker import WorkerOptions
+from rapport.model import AccountRef
+from rapport.storage import accounts, keys, scores
 from tests.jobs.conftest import WorkerHarness, finished, wait_for
 from tests.jobs.helpers import (
     EGO,

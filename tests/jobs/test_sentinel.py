@@ -12,11 +12,11 @@ from pathlib import Path
 import pytest
 from redis.asyncio.sentinel import MasterNotFoundError
 
-from service.errors import InputError
-from service.jobs.arq_queue import ArqJobQueue
-from service.jobs.queue import NOOP
-from service.jobs.redis_url import parse_sentinel_url
-from service.redis_launcher import RedisServer, find_redis_server, free_port
+from rapport.errors import InputError
+from rapport.jobs.arq_queue import ArqJobQueue
+from rapport.jobs.queue import NOOP
+from rapport.jobs.redis_url import parse_sentinel_url
+from rapport.redis_launcher import RedisServer, find_redis_server, free_port
 
 pytestmark = pytest.mark.anyio
 

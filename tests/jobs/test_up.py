@@ -22,7 +22,7 @@ import httpx
 import pytest
 import redis as redis_sync
 
-from service.redis_launcher import free_port
+from rapport.redis_launcher import free_port
 from tests.api.conftest import ndjson_events
 from tests.jobs.helpers import ARCHIVE_EGO, zip_archive
 

@@ -12,13 +12,13 @@ from pathlib import Path
 import msgspec
 import pytest
 
-from service.jobs.arq_queue import ArqJobQueue
-from service.jobs.context import JobContext
-from service.jobs.queue import JobState
-from service.jobs.runner import RATE_LIMIT_EXTRA_TRIES, JobSpec
-from service.jobs.serialization import job_deserializer, job_serializer
-from service.jobs.worker import WorkerOptions, run_worker, worker_settings
-from service.settings import Settings
+from rapport.jobs.arq_queue import ArqJobQueue
+from rapport.jobs.context import JobContext
+from rapport.jobs.queue import JobState
+from rapport.jobs.runner import RATE_LIMIT_EXTRA_TRIES, JobSpec
+from rapport.jobs.serialization import job_deserializer, job_serializer
+from rapport.jobs.worker import WorkerOptions, run_worker, worker_settings
+from rapport.settings import Settings
 from tests.jobs.conftest import finished, wait_for
 
 RAPPORT = str(Path(sys.executable).with_name("rapport"))

@@ -6,9 +6,9 @@ from datetime import UTC, datetime, timedelta
 
 from hypothesis import strategies as st
 
-from service.metric import AccountEvents, MetricConfig, ScoreReport, score_events
-from service.metric.decay import epoch
-from service.model import AccountRef, Direction, Interaction, Kind
+from rapport.metric import AccountEvents, MetricConfig, ScoreReport, score_events
+from rapport.metric.decay import epoch
+from rapport.model import AccountRef, Direction, Interaction, Kind
 
 EGO = AccountRef("test", "ego")
 T0 = datetime(2024, 1, 1, tzinfo=UTC)

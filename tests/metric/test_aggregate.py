@@ -7,9 +7,9 @@ import math
 import msgspec
 import pytest
 
-from service.metric import MetricConfig, RelationshipAggregate
-from service.metric.aggregate import MASK_DAYS
-from service.model import Direction, Kind
+from rapport.metric import MetricConfig, RelationshipAggregate
+from rapport.metric.aggregate import MASK_DAYS
+from rapport.model import Direction, Kind
 
 DAY = 86_400.0
 T0 = 1_700_000_000.0

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from service.metric.audience import is_relevant
-from service.metric.config import AudienceProfile
-from service.model import Profile
+from rapport.metric.audience import is_relevant
+from rapport.metric.config import AudienceProfile
+from rapport.model import Profile
 
 AUDIENCE = AudienceProfile(keywords=["Rust"], domains=["example.org"], accounts=["@bea"])
 

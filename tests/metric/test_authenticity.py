@@ -6,9 +6,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from service.metric import RULES, fired_rules
-from service.metric.config import AuthenticityConfig
-from service.model import Profile
+from rapport.metric import RULES, fired_rules
+from rapport.metric.config import AuthenticityConfig
+from rapport.model import Profile
 
 CONFIG = AuthenticityConfig()
 FIRST_CONTACT = datetime(2024, 3, 1, tzinfo=UTC).timestamp()

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from service.metric import ConfigError, MetricConfig, load_config
-from service.model import Kind
+from rapport.metric import ConfigError, MetricConfig, load_config
+from rapport.model import Kind
 
 
 def test_defaults_are_the_documented_ones() -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 import msgspec
 import pytest
 
-from service.metric import RULES, MetricConfig
+from rapport.metric import RULES, MetricConfig
 
 DOC = (Path(__file__).resolve().parents[2] / "docs" / "metric.md").read_text()
 TABLE = dict(re.findall(r"^\| `([a-z_.]+)` \| ([^|]+) \|", DOC, re.M))

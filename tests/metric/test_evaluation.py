@@ -6,10 +6,10 @@ import math
 
 import numpy as np
 
-from service.metric import MetricConfig
-from service.metric.decay import from_epoch
-from service.metric.evaluation import PREDICTORS, evaluate, roc_auc
-from service.model import Direction, Interaction, Kind
+from rapport.metric import MetricConfig
+from rapport.metric.decay import from_epoch
+from rapport.metric.evaluation import PREDICTORS, evaluate, roc_auc
+from rapport.model import Direction, Interaction, Kind
 
 DAY = 86_400.0
 CUTOFF = 1_700_000_000.0

@@ -12,11 +12,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from service.metric import MetricConfig, RelationshipAggregate, RelationshipTable
-from service.metric.aggregate import StoredAggregate
-from service.metric.table import AggregateColumns
-from service.metric.weights import KINDS
-from service.model import Direction, Kind
+from rapport.metric import MetricConfig, RelationshipAggregate, RelationshipTable
+from rapport.metric.aggregate import StoredAggregate
+from rapport.metric.table import AggregateColumns
+from rapport.metric.weights import KINDS
+from rapport.model import Direction, Kind
 
 CONFIG = MetricConfig()
 T0 = 1_700_000_000.0

@@ -8,7 +8,7 @@ import numpy as np
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from service.metric import (
+from rapport.metric import (
     AudienceProfile,
     MetricConfig,
     RelationshipAggregate,
@@ -17,8 +17,8 @@ from service.metric import (
     score_table,
     strength,
 )
-from service.metric.decay import epoch, from_epoch
-from service.model import Direction, Interaction, Kind, Profile
+from rapport.metric.decay import epoch, from_epoch
+from rapport.model import Direction, Interaction, Kind, Profile
 from tests.metric.strategies import (
     EGO,
     account_events,

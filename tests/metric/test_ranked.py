@@ -9,7 +9,7 @@ import numpy.typing as npt
 from hypothesis import given
 from hypothesis import strategies as st
 
-from service.metric.score import _ranked
+from rapport.metric.score import _ranked
 
 
 def reference_ranked(

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from service.metric import AudienceProfile, MetricConfig, score_events
-from service.metric.decay import from_epoch
-from service.model import Direction, Interaction, Kind, MissingData, Profile
+from rapport.metric import AudienceProfile, MetricConfig, score_events
+from rapport.metric.decay import from_epoch
+from rapport.model import Direction, Interaction, Kind, MissingData, Profile
 from tests.metric.strategies import account_events
 
 DAY = 86_400.0

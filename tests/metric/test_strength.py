@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from service.metric import MetricConfig, RelationshipTable, genuine_mask, reciprocity, strength
+from rapport.metric import MetricConfig, RelationshipTable, genuine_mask, reciprocity, strength
 
 DAY = 86_400.0
 AS_OF = 1_700_000_000.0

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from service.metric import AccountEvents, MetricConfig, aggregate, group_by_account
-from service.metric.decay import from_epoch
-from service.model import AccountRef, Direction, Interaction, Kind
+from rapport.metric import AccountEvents, MetricConfig, aggregate, group_by_account
+from rapport.metric.decay import from_epoch
+from rapport.model import AccountRef, Direction, Interaction, Kind
 
 T0 = 1_700_000_000.0
 DAY = 86_400.0

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from service.cli import app
+from rapport.cli import app
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "metric.md"
 

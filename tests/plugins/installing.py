@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from service.plugins.host import ENTRY_POINT_GROUP
+from rapport.plugins.host import ENTRY_POINT_GROUP
 
 
 def install_dist(

@@ -21,9 +21,9 @@ import msgspec
 import pytest
 from typer.testing import CliRunner
 
-from service.cli import app
-from service.model import Interaction
-from service.plugins.scaffold import write_package
+from rapport.cli import app
+from rapport.model import Interaction
+from rapport.plugins.scaffold import write_package
 from tests.plugins.installing import forget_modules, install_dist
 
 RUNNER = CliRunner()
@@ -31,7 +31,7 @@ TOKEN = "cli-secret-token"
 
 
 ARCHIVE_ONLY = """
-from service.plugins import Capabilities, Connector, hookimpl
+from rapport.plugins import Capabilities, Connector, hookimpl
 
 
 class ArchiveOnly(Connector):
@@ -216,6 +216,19 @@ def test_new_connector_refuses_bad_names_and_existing_folders(tmp_path: Path) ->
     again = RUNNER.invoke(app, ["new-connector", "pixelnet", "--dir", str(tmp_path)])
     assert again.exit_code == 2
     assert "already exists" in again.stderr
+
+
+@pytest.mark.parametrize("name", ["score", "connectors"])
+def test_new_connector_refuses_names_that_would_take_rapports_own(
+    tmp_path: Path, name: str
+) -> None:
+    """`rapport-score` is Rapport's distribution and `rapport_connectors` its built-in package."""
+    result = RUNNER.invoke(app, ["new-connector", name, "--dir", str(tmp_path)])
+    assert result.exit_code == 2
+    assert result.stderr == (
+        f"rapport: error: invalid connector name {name!r}: it would take a name of Rapport's own\n"
+    )
+    assert not any(tmp_path.iterdir())
 
 
 def test_generated_package_passes_the_contract_kit_as_generated(tmp_path: Path) -> None:

@@ -15,9 +15,9 @@ from typing import Any
 
 import pytest
 
-from service.errors import RateLimited
-from service.model import AccountRef, Direction, Interaction, Kind
-from service.plugins import (
+from rapport.errors import RateLimited
+from rapport.model import AccountRef, Direction, Interaction, Kind
+from rapport.plugins import (
     ArchiveImport,
     ArchiveSource,
     Capabilities,
@@ -25,8 +25,8 @@ from service.plugins import (
     ConnectorConfig,
     FetchPage,
 )
-from service.plugins.http import PlatformHttp
-from service.plugins.testing import ConnectorContract, Replay
+from rapport.plugins.http import PlatformHttp
+from rapport.plugins.testing import ConnectorContract, Replay
 
 AT = datetime(2025, 1, 1, tzinfo=UTC)
 

@@ -1,6 +1,6 @@
 """docs/connectors.md stays true (in the manner of datasette's tests/test_docs.py).
 
-- Every hook in service/plugins/hookspecs.py has a `### `name(args)`` section in the tutorial,
+- Every hook in `rapport.plugins.hookspecs` has a `### `name(args)`` section in the tutorial,
   with the real argument names, and is exercised by a test in tests/plugins.
 - Every interaction kind appears in the mapping rules.
 - The worked example (the `file=` code blocks) is written out as a package and its own tests,
@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from service.model import Kind
-from service.plugins import hookspecs
+from rapport.model import Kind
+from rapport.plugins import hookspecs
 
 ROOT = Path(__file__).resolve().parents[2]
 DOC = ROOT / "docs" / "connectors.md"

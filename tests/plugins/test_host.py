@@ -17,8 +17,9 @@ from pathlib import Path
 import msgspec
 import pytest
 
-from service.errors import ArchiveError, InputError, PluginLoadError
-from service.plugins.host import (
+from rapport import DISTRIBUTION
+from rapport.errors import ArchiveError, InputError, PluginLoadError
+from rapport.plugins.host import (
     ENTRY_POINT_GROUP,
     ConnectorRegistry,
     UnknownConnectorError,
@@ -27,13 +28,13 @@ from service.plugins.host import (
     load_connectors,
     read_archive,
 )
-from service.settings import Settings
+from rapport.settings import Settings
 
 DIST = "rapport-host-test-plugins"
 
 GOOD = """
-from service.model import AccountRef
-from service.plugins import ArchiveImport, Capabilities, Connector, ConnectorConfig, hookimpl
+from rapport.model import AccountRef
+from rapport.plugins import ArchiveImport, Capabilities, Connector, ConnectorConfig, hookimpl
 
 
 class GoodConfig(ConnectorConfig, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -65,7 +66,7 @@ PLUGINS = {
     "import_error": "raise RuntimeError('the vendor SDK is not installed')\n",
     "register_error": textwrap.dedent(
         """
-        from service.plugins import hookimpl
+        from rapport.plugins import hookimpl
 
         @hookimpl
         def register_connectors(register):
@@ -74,7 +75,7 @@ PLUGINS = {
     ),
     "misspelled": textwrap.dedent(
         """
-        from service.plugins import hookimpl
+        from rapport.plugins import hookimpl
 
         @hookimpl
         def register_connector(register):  # singular: no such hook
@@ -83,7 +84,7 @@ PLUGINS = {
     ),
     "not_a_connector": textwrap.dedent(
         """
-        from service.plugins import hookimpl
+        from rapport.plugins import hookimpl
 
         @hookimpl
         def register_connectors(register):
@@ -92,7 +93,7 @@ PLUGINS = {
     ),
     "no_version": textwrap.dedent(
         """
-        from service.plugins import Capabilities, Connector, hookimpl
+        from rapport.plugins import Capabilities, Connector, hookimpl
 
         class NoVersion(Connector):
             name = "noversion"
@@ -301,7 +302,7 @@ def test_a_broken_plugin_beside_the_built_in_connectors() -> None:
         "built-in connectors not discovered: reinstall Rapport (`pip install -e .`) so its "
         "rapport.connectors entry points are registered"
     )
-    assert {p.name for p in registry.plugins if p.distribution == "rapport"} >= built_in
+    assert {p.name for p in registry.plugins if p.distribution == DISTRIBUTION} >= built_in
     failed = {e.plugin for e in registry.errors}
     assert {"import_error", "register_error", "misspelled"} <= failed
     assert not failed & built_in

@@ -18,9 +18,9 @@ import httpx
 import msgspec
 import pytest
 
-from service.errors import PlatformError, RateLimited
-from service.plugins.connector import ConnectorConfig
-from service.plugins.http import (
+from rapport.errors import PlatformError, RateLimited
+from rapport.plugins.connector import ConnectorConfig
+from rapport.plugins.http import (
     PlatformHttp,
     next_link,
     next_utc_midnight,

@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 from redis.asyncio import Redis
 
-from service.storage import apikeys
+from rapport.storage import apikeys
 from tests.api.conftest import NDJSON, NOW, Api, bearer, ndjson_events, snapshot
 
 ZIP = {"Content-Type": "application/zip"}
@@ -115,7 +115,7 @@ CASES: dict[tuple[str, str], Case] = {
 
 #: Routes without a bearer key, and why: probes and scrapers, and the OpenAPI document.
 PUBLIC = re.compile(r"^/(healthz|readyz|metrics)$|^/schema(/.*)?$")
-#: The account pages sign in with a cookie, not a bearer key (service/web; their own tests).
+#: The account pages sign in with a cookie, not a bearer key (service/rapport/web; their own tests).
 COOKIE_UI = re.compile(r"^/ui(/.*)?$")
 
 

@@ -12,11 +12,11 @@ from pathlib import Path
 import pytest
 from redis.asyncio import Redis
 
-from service.errors import ArchiveError
-from service.jobs.arq_queue import ArqJobQueue
-from service.jobs.queue import ARCHIVE, JobState
-from service.plugins.archive import ArchiveLimits, ArchiveSource
-from service.settings import Settings
+from rapport.errors import ArchiveError
+from rapport.jobs.arq_queue import ArqJobQueue
+from rapport.jobs.queue import ARCHIVE, JobState
+from rapport.plugins.archive import ArchiveLimits, ArchiveSource
+from rapport.settings import Settings
 from tests.api.conftest import Api
 from tests.jobs.conftest import WorkerHarness, finished
 from tests.jobs.helpers import ARCHIVE_DIR

@@ -7,7 +7,7 @@ from typing import Any
 
 from redis.asyncio import Redis
 
-from service.model import Direction, Interaction, Kind
+from rapport.model import Direction, Interaction, Kind
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 from redis.asyncio import Redis
 
-from service.metric import MetricConfig
-from service.model import AccountRef, Profile
-from service.storage import accounts, keys, profiles, scores
-from service.storage.ingest import ingest
+from rapport.metric import MetricConfig
+from rapport.model import AccountRef, Profile
+from rapport.storage import accounts, keys, profiles, scores
+from rapport.storage.ingest import ingest
 from tests.storage.conftest import conversation
 
 pytestmark = pytest.mark.anyio

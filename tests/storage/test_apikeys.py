@@ -7,7 +7,7 @@ import hashlib
 import pytest
 from redis.asyncio import Redis
 
-from service.storage import apikeys
+from rapport.storage import apikeys
 from tests.storage.conftest import snapshot
 
 pytestmark = pytest.mark.anyio

@@ -9,11 +9,11 @@ import math
 import pytest
 from redis.asyncio import Redis
 
-from service.metric import MetricConfig, RelationshipAggregate, aggregate, group_by_account
-from service.model import AccountRef, Interaction
-from service.storage import keys
-from service.storage.ingest import IngestResult, ingest
-from service.storage.records import decode
+from rapport.metric import MetricConfig, RelationshipAggregate, aggregate, group_by_account
+from rapport.model import AccountRef, Interaction
+from rapport.storage import keys
+from rapport.storage.ingest import IngestResult, ingest
+from rapport.storage.records import decode
 from tests.storage.conftest import T0, conversation, event, snapshot
 
 pytestmark = pytest.mark.anyio

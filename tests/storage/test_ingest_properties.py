@@ -11,9 +11,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from redis.asyncio import Redis
 
-from service.metric import MetricConfig
-from service.model import Direction, Interaction, Kind
-from service.storage.ingest import ingest
+from rapport.metric import MetricConfig
+from rapport.model import Direction, Interaction, Kind
+from rapport.storage.ingest import ingest
 from tests.storage.conftest import T0, snapshot
 
 NOW = 1_900_000_000.0

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from service.storage import keys
+from rapport.storage import keys
 
 
 def _tag(key: str) -> str:

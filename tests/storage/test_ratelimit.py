@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from redis.asyncio import Redis
 
-from service.storage import ratelimit
+from rapport.storage import ratelimit
 
 pytestmark = pytest.mark.anyio
 

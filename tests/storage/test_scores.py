@@ -9,10 +9,10 @@ from collections import Counter
 import pytest
 from redis.asyncio import Redis
 
-from service.metric import MetricConfig, group_by_account, score_events
-from service.model import AccountRef
-from service.storage import scores
-from service.storage.ingest import ingest
+from rapport.metric import MetricConfig, group_by_account, score_events
+from rapport.model import AccountRef
+from rapport.storage import scores
+from rapport.storage.ingest import ingest
 from tests.storage.conftest import conversation
 
 pytestmark = pytest.mark.anyio

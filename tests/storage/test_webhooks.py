@@ -13,11 +13,11 @@ import msgspec
 import pytest
 from redis.asyncio import Redis
 
-from service.metric import MetricConfig, RelationshipTable, score_table
-from service.model import AccountRef
-from service.storage import accounts, keys, scores, webhooks
-from service.storage.ingest import ingest
-from service.storage.records import Delivery, ScoreChange, Webhook, decode
+from rapport.metric import MetricConfig, RelationshipTable, score_table
+from rapport.model import AccountRef
+from rapport.storage import accounts, keys, scores, webhooks
+from rapport.storage.ingest import ingest
+from rapport.storage.records import Delivery, ScoreChange, Webhook, decode
 from tests.storage.conftest import conversation
 
 pytestmark = pytest.mark.anyio

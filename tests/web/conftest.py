@@ -13,8 +13,8 @@ import redis as redis_sync
 from litestar import Litestar
 from litestar.testing import TestClient
 
-from service.api import create_app
-from service.settings import Settings
+from rapport.api import create_app
+from rapport.settings import Settings
 from tests.api.conftest import NDJSON, Clock, bearer, make_keys, ndjson_events
 
 

@@ -23,7 +23,7 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
-from service.redis_launcher import free_port
+from rapport.redis_launcher import free_port
 from tests.api.conftest import NDJSON, bearer, make_keys, ndjson_events
 from tests.conftest import ROOT
 from tests.jobs.helpers import ARCHIVE_EGO, zip_archive

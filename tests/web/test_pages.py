@@ -10,12 +10,12 @@ from pathlib import Path
 import redis as redis_sync
 from litestar.testing import TestClient
 
-from service.api import create_app
-from service.metric.report import LayerReport, ScoreReport
-from service.settings import Settings
-from service.storage import keys
-from service.storage.records import ScorePoint, decode, encode
-from service.web import CSP, svg
+from rapport.api import create_app
+from rapport.metric.report import LayerReport, ScoreReport
+from rapport.settings import Settings
+from rapport.storage import keys
+from rapport.storage.records import ScorePoint, decode, encode
+from rapport.web import CSP, svg
 from tests.api.conftest import make_keys
 from tests.jobs.helpers import zip_archive
 from tests.web.conftest import Web

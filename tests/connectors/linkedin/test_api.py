@@ -18,11 +18,11 @@ from typing import Any
 import httpx
 import pytest
 
-from connectors.linkedin import LinkedInConfig, LinkedInConnector
-from service.errors import InputError, PlatformError, RateLimited
-from service.model import Direction, Kind
-from service.plugins.connector import FetchPage
-from service.plugins.http import PlatformHttp
+from rapport.errors import InputError, PlatformError, RateLimited
+from rapport.model import Direction, Kind
+from rapport.plugins.connector import FetchPage
+from rapport.plugins.http import PlatformHttp
+from rapport_connectors.linkedin import LinkedInConfig, LinkedInConnector
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "linkedin"
 BASE = "https://api.linkedin.test"
@@ -143,8 +143,8 @@ def test_refresh_from_the_cursor_keeps_only_newer_messages() -> None:
 
 
 def test_same_messages_from_api_and_export_get_the_same_ids() -> None:
-    from connectors.linkedin.mapping import Mapper
-    from connectors.linkedin.tables import Row
+    from rapport_connectors.linkedin.mapping import Mapper
+    from rapport_connectors.linkedin.tables import Row
 
     page = run(Server(routes()))
     rows = [

@@ -6,12 +6,12 @@ from pathlib import Path
 
 import pytest
 
-from connectors.linkedin import LinkedInConnector
-from connectors.linkedin.archive import UNKNOWN_EGO
-from service.errors import ArchiveError
-from service.model import Direction, Kind
-from service.plugins.archive import ArchiveSource
-from service.plugins.connector import ArchiveImport
+from rapport.errors import ArchiveError
+from rapport.model import Direction, Kind
+from rapport.plugins.archive import ArchiveSource
+from rapport.plugins.connector import ArchiveImport
+from rapport_connectors.linkedin import LinkedInConnector
+from rapport_connectors.linkedin.archive import UNKNOWN_EGO
 from tests.connectors.linkedin.conftest import (
     MESSAGE_ROWS,
     URL,

@@ -11,9 +11,9 @@ import json
 from pathlib import Path
 from typing import ClassVar
 
-from connectors.linkedin import LinkedInConnector
-from service.plugins.connector import Connector
-from service.plugins.testing import ConnectorContract, Replay
+from rapport.plugins.connector import Connector
+from rapport.plugins.testing import ConnectorContract, Replay
+from rapport_connectors.linkedin import LinkedInConnector
 from tests.connectors.linkedin.conftest import default_members
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "linkedin"

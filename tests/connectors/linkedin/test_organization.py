@@ -18,12 +18,12 @@ from typing import Any
 import httpx
 import pytest
 
-from connectors.linkedin import LinkedInConfig, LinkedInConnector
-from connectors.linkedin.organization import member_id, organization_id
-from service.errors import PlatformError, RateLimited
-from service.model import Direction, Kind
-from service.plugins.connector import FetchPage
-from service.plugins.http import PlatformHttp
+from rapport.errors import PlatformError, RateLimited
+from rapport.model import Direction, Kind
+from rapport.plugins.connector import FetchPage
+from rapport.plugins.http import PlatformHttp
+from rapport_connectors.linkedin import LinkedInConfig, LinkedInConnector
+from rapport_connectors.linkedin.organization import member_id, organization_id
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "linkedin" / "community"
 BASE = "https://api.linkedin.test"

@@ -12,11 +12,11 @@ from datetime import UTC, datetime
 import httpx
 import pytest
 
-from connectors.mastodon import MastodonConfig, MastodonConnector
-from service.errors import InputError, PlatformError, RateLimited
-from service.model import Direction, Kind
-from service.plugins.connector import FetchPage
-from service.plugins.http import PlatformHttp
+from rapport.errors import InputError, PlatformError, RateLimited
+from rapport.model import Direction, Kind
+from rapport.plugins.connector import FetchPage
+from rapport.plugins.http import PlatformHttp
+from rapport_connectors.mastodon import MastodonConfig, MastodonConnector
 from tests.connectors.mastodon.replay import Replay, recorded, variant
 
 BASE = "http://localhost:3000"

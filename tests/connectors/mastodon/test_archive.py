@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from connectors.mastodon import MastodonConnector
-from service.errors import ArchiveError
-from service.model import Direction, Kind
-from service.plugins.archive import ArchiveSource
-from service.plugins.connector import ArchiveImport
+from rapport.errors import ArchiveError
+from rapport.model import Direction, Kind
+from rapport.plugins.archive import ArchiveSource
+from rapport.plugins.connector import ArchiveImport
+from rapport_connectors.mastodon import MastodonConnector
 from tests.connectors.mastodon.conftest import BuildArchive
 
 CONNECTOR = MastodonConnector()
@@ -149,7 +149,7 @@ def test_unresolvable_likes_and_boosts_are_reported_missing(build_archive: Build
 
 
 def test_like_is_dated_from_the_status_snowflake() -> None:
-    from connectors.mastodon.addresses import status_time_from_id
+    from rapport_connectors.mastodon.addresses import status_time_from_id
 
     # Real status from the recorded cassette test_status_reply.yaml: created_at
     # 2026-08-01T13:53:15.714Z, id 117020583245459824.

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from connectors.mastodon import MastodonConnector
-from service.plugins.connector import Connector
-from service.plugins.testing import ConnectorContract, Replay
+from rapport.plugins.connector import Connector
+from rapport.plugins.testing import ConnectorContract, Replay
+from rapport_connectors.mastodon import MastodonConnector
 from tests.connectors.mastodon.conftest import ARCHIVE_FIXTURES
 from tests.connectors.mastodon.test_api import scenario
 

@@ -5,15 +5,15 @@ from __future__ import annotations
 import msgspec
 import pytest
 
-from connectors.mastodon.addresses import (
+from rapport.model import Direction, Kind
+from rapport_connectors.mastodon.addresses import (
     address_from_acct,
     address_from_uri,
     author_from_status_uri,
 )
-from connectors.mastodon.mapping import EgoView
-from connectors.mastodon.schema import Account, Conversation, Notification, Status
-from connectors.mastodon.text import text_len
-from service.model import Direction, Kind
+from rapport_connectors.mastodon.mapping import EgoView
+from rapport_connectors.mastodon.schema import Account, Conversation, Notification, Status
+from rapport_connectors.mastodon.text import text_len
 from tests.connectors.mastodon.replay import load_cassette, recorded
 
 HOST = "localhost:3000"

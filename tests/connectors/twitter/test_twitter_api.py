@@ -11,13 +11,13 @@ from datetime import UTC, datetime
 import httpx
 import pytest
 
-from connectors.twitter import TwitterConnector
-from connectors.twitter.api import EXPANSIONS, TWEET_FIELDS
-from connectors.twitter.config import TwitterConfig
-from service.errors import InputError, PlatformError, RateLimited
-from service.model import Interaction, Profile
-from service.plugins import ConnectorConfig, FetchPage
-from service.plugins.http import PlatformHttp
+from rapport.errors import InputError, PlatformError, RateLimited
+from rapport.model import Interaction, Profile
+from rapport.plugins import ConnectorConfig, FetchPage
+from rapport.plugins.http import PlatformHttp
+from rapport_connectors.twitter import TwitterConnector
+from rapport_connectors.twitter.api import EXPANSIONS, TWEET_FIELDS
+from rapport_connectors.twitter.config import TwitterConfig
 from tests.connectors.twitter.replay import HANDMADE_API, REAL, Replay, full_replay, real
 
 EGO = "783214"

@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from connectors.twitter import TwitterConnector
-from connectors.twitter.archive import detect_archive, read_archive
-from service.errors import ArchiveError
-from service.metric import group_by_account, score_events
-from service.model import Direction, Kind
-from service.plugins import ArchiveImport, ArchiveSource
+from rapport.errors import ArchiveError
+from rapport.metric import group_by_account, score_events
+from rapport.model import Direction, Kind
+from rapport.plugins import ArchiveImport, ArchiveSource
+from rapport_connectors.twitter import TwitterConnector
+from rapport_connectors.twitter.archive import detect_archive, read_archive
 from tests.connectors.twitter.helpers import (
     HANDMADE,
     HANDMADE_OLD,
@@ -279,8 +279,8 @@ def test_a_broken_zip_is_an_archive_error(tmp_path: Path) -> None:
 def test_connector_registers_through_the_hook_and_reads_archives(tmp_path: Path) -> None:
     import pluggy
 
-    import connectors.twitter as plugin
-    from service.plugins import hookspecs
+    import rapport_connectors.twitter as plugin
+    from rapport.plugins import hookspecs
 
     manager = pluggy.PluginManager(hookspecs.PROJECT)
     manager.add_hookspecs(hookspecs)

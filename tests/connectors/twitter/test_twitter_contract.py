@@ -6,9 +6,9 @@ from __future__ import annotations
 import json
 from typing import ClassVar
 
-from connectors.twitter import TwitterConnector
-from service.plugins.connector import Connector
-from service.plugins.testing import ConnectorContract, Replay
+from rapport.plugins.connector import Connector
+from rapport.plugins.testing import ConnectorContract, Replay
+from rapport_connectors.twitter import TwitterConnector
 from tests.connectors.twitter.helpers import REAL_2023
 from tests.connectors.twitter.replay import full_replay
 

@@ -8,17 +8,17 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from connectors.twitter import api_schema as api
-from connectors.twitter.api_mapping import snowflake_time, tweet_facts, user_profile
-from connectors.twitter.mapping import TweetFacts, tweet_acts, tweet_interactions
-from connectors.twitter.text import (
+from rapport.model import Direction, Kind
+from rapport_connectors.twitter import api_schema as api
+from rapport_connectors.twitter.api_mapping import snowflake_time, tweet_facts, user_profile
+from rapport_connectors.twitter.mapping import TweetFacts, tweet_acts, tweet_interactions
+from rapport_connectors.twitter.text import (
     parse_iso,
     parse_v1_date,
     retweeted_handle,
     status_url_handle,
     text_without_leading_mentions,
 )
-from service.model import Direction, Kind
 
 AT = datetime(2023, 2, 18, 12, 33, 11, tzinfo=UTC)
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from rapport.plugins import Connector, hookimpl
 from rapport_bluesky.connector import BlueskyConfig, BlueskyConnector
-from service.plugins import Connector, hookimpl
 
 __all__ = ["BlueskyConfig", "BlueskyConnector", "register_connectors"]
 

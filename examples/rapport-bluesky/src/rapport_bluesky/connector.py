@@ -27,11 +27,11 @@ from datetime import UTC, datetime
 
 import msgspec
 
+from rapport.errors import InputError
+from rapport.model import Direction, Interaction, Kind, MissingData, Profile
+from rapport.plugins import Capabilities, Connector, ConnectorConfig, FetchPage
+from rapport.plugins.http import BoundHttp, PlatformHttp
 from rapport_bluesky import lexicon as lex
-from service.errors import InputError
-from service.model import Direction, Interaction, Kind, MissingData, Profile
-from service.plugins import Capabilities, Connector, ConnectorConfig, FetchPage
-from service.plugins.http import BoundHttp, PlatformHttp
 
 __all__ = ["BlueskyConfig", "BlueskyConnector"]
 

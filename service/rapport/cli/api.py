@@ -1,0 +1,154 @@
+"""`rapport api` (serve the scoring API with uvicorn) and `rapport keys` (create, list and
+revoke API keys). Both need `RAPPORT_REDIS_URL`."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import sys
+import time
+from collections.abc import Awaitable, Callable
+from typing import Annotated, TypeVar
+
+import typer
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
+from rapport.cli.errors import fail, handle_input_errors
+from rapport.settings import Settings
+from rapport.storage import apikeys
+from rapport.storage.records import ApiKeyRecord
+
+__all__ = ["register"]
+
+T = TypeVar("T")
+
+keys_app = typer.Typer(
+    name="keys",
+    help="Create, list and revoke API keys (each key belongs to one tenant).",
+    no_args_is_help=True,
+)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("api")(api)
+    app.add_typer(keys_app, name="keys")
+
+
+def _redis_url(settings: Settings) -> str:
+    if not settings.redis_url:
+        fail("RAPPORT_REDIS_URL is not set: point it at a Redis server (redis://host:6379/0)")
+    return settings.redis_url
+
+
+def _with_redis(url: str, work: Callable[[Redis], Awaitable[T]]) -> T:
+    async def run() -> T:
+        client = Redis.from_url(url, socket_connect_timeout=3.0, socket_timeout=5.0)
+        try:
+            await client.ping()
+            return await work(client)
+        finally:
+            await client.aclose()
+
+    try:
+        return asyncio.run(run())
+    except (RedisError, OSError) as exc:
+        fail(f"cannot reach Redis at RAPPORT_REDIS_URL: {type(exc).__name__}: {exc}")
+    except ValueError as exc:
+        fail(str(exc))
+
+
+def api(
+    host: Annotated[str, typer.Option(help="Interface to listen on (loopback by default).")] = (
+        "127.0.0.1"
+    ),
+    port: Annotated[int, typer.Option(min=1, max=65535, help="TCP port.")] = 8000,
+    workers: Annotated[int, typer.Option(min=1, help="Server processes.")] = 1,
+) -> None:
+    """Serve the scoring API (OpenAPI at /schema) with uvicorn."""
+    import uvicorn  # only this command needs the server
+
+    with handle_input_errors():
+        settings = Settings.from_env()
+        url = _redis_url(settings)
+    _with_redis(url, _ping)
+    _check_bindable(host, port)
+    uvicorn.run(
+        "rapport.api.asgi:app_factory",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        access_log=False,  # the app writes one JSON line per request, with its request id
+        log_level=settings.log_level.lower(),
+        proxy_headers=False,
+        server_header=False,
+    )
+
+
+def _check_bindable(host: str, port: int) -> None:
+    """Fail in one line when the address is taken (uvicorn would log and exit 1)."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except socket.gaierror as exc:
+        fail(f"--host {host!r}: {exc.strerror}")
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            fail(f"cannot listen on {host}:{port}: {exc.strerror}")
+
+
+async def _ping(client: Redis) -> bool:
+    return bool(await client.ping())
+
+
+@keys_app.command("create")
+def create_key(
+    tenant: Annotated[str, typer.Option(help="Tenant the key belongs to, e.g. acme.")],
+) -> None:
+    """Create a key and print it once (only its SHA-256 is stored: it cannot be shown again)."""
+    with handle_input_errors():
+        url = _redis_url(Settings.from_env())
+
+    async def work(client: Redis) -> tuple[str, str]:
+        key, record = await apikeys.create(client, tenant, now=time.time())
+        return key, record.key_id
+
+    key, key_id = _with_redis(url, work)
+    sys.stderr.write(
+        f"created key {key_id} for tenant {tenant}; it is shown once, store it now. "
+        f"Revoke it with `rapport keys revoke {key_id}`.\n"
+    )
+    sys.stdout.write(key + "\n")
+
+
+@keys_app.command("list")
+def list_keys(tenant: Annotated[str, typer.Option(help="Tenant whose keys to list.")]) -> None:
+    """List a tenant's key ids (the keys themselves are not stored)."""
+    with handle_input_errors():
+        url = _redis_url(Settings.from_env())
+
+    async def work(client: Redis) -> list[ApiKeyRecord]:
+        return await apikeys.list_keys(client, tenant)
+
+    for record in _with_redis(url, work):
+        created = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(record.created_at))
+        sys.stdout.write(f"{record.key_id}\t{record.tenant}\t{created}\n")
+
+
+@keys_app.command("revoke")
+def revoke_key(key_id: Annotated[str, typer.Argument(help="The key's id (or the key).")]) -> None:
+    """Revoke a key; API processes stop accepting it within a few seconds."""
+    with handle_input_errors():
+        url = _redis_url(Settings.from_env())
+
+    async def work(client: Redis) -> ApiKeyRecord | None:
+        return await apikeys.revoke(client, key_id)
+
+    record = _with_redis(url, work)
+    if record is None:
+        fail(f"no key {key_id!r}")
+    sys.stderr.write(f"revoked key {record.key_id} of tenant {record.tenant}\n")

@@ -1,0 +1,249 @@
+"""`rapport connectors`, `rapport fetch` and `rapport new-connector`: the connector commands.
+
+They only talk to the plugin host's typed API (rapport.plugins.host), so what they show is
+what the service would load: the same entry points, allow/block lists and strict mode.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+import os
+import sys
+import tempfile
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
+from typing import IO, Annotated, Any
+
+import msgspec
+import typer
+from rich.console import Console
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from rapport.cli.errors import fail, handle_input_errors
+from rapport.errors import RapportError
+from rapport.model import MissingData
+from rapport.plugins.connector import Connector
+from rapport.plugins.host import (
+    ConnectorRegistry,
+    config_env_var,
+    connector_config,
+    load_connectors,
+)
+from rapport.plugins.http import PlatformHttp
+from rapport.plugins.scaffold import write_package
+from rapport.settings import Settings
+
+__all__ = ["register"]
+
+
+class Format(enum.StrEnum):
+    TABLE = "table"
+    JSON = "json"
+
+
+def register(app: typer.Typer) -> None:
+    app.command("connectors")(connectors)
+    app.command("fetch", no_args_is_help=True)(fetch)
+    app.command("new-connector", no_args_is_help=True)(new_connector)
+
+
+@contextmanager
+def _one_line_errors() -> Iterator[None]:
+    """Every deliberate error (bad input, platform refusal, rate limit, strict plugin load)
+    as one line on stderr and exit code 2."""
+    with handle_input_errors():
+        try:
+            yield
+        except RapportError as exc:
+            fail(str(exc))
+        except NotImplementedError as exc:  # e.g. fetch from an archive-only connector
+            fail(str(exc))
+
+
+def _registry() -> ConnectorRegistry:
+    return load_connectors(Settings.from_env())
+
+
+def _capability_names(connector: Connector) -> list[str]:
+    caps = connector.capabilities
+    names = ["followers", "following", "posts", "mentions", "messages"]
+    return [name for name in names if getattr(caps, name)]
+
+
+def _describe(registry: ConnectorRegistry) -> dict[str, Any]:
+    plugin_of = {c: p for p in registry.plugins for c in p.connectors}
+    items = []
+    for name, connector in sorted(registry.connectors.items()):
+        plugin = plugin_of.get(name)
+        items.append(
+            {
+                "name": name,
+                "version": connector.version,
+                "plugin": plugin.name if plugin else None,
+                "distribution": plugin.distribution if plugin else None,
+                "capabilities": _capability_names(connector),
+                "archive_formats": list(connector.capabilities.archive_formats),
+                "config": [
+                    config_env_var(connector, field.name)
+                    for field in msgspec.structs.fields(connector.config_type)
+                ],
+            }
+        )
+    errors = [{"plugin": e.plugin, "message": e.message} for e in registry.errors]
+    return {"connectors": items, "errors": errors}
+
+
+def connectors(
+    format: Annotated[
+        Format, typer.Option("--format", help="table for people, json for machines")
+    ] = Format.TABLE,
+) -> None:
+    """List installed connectors: version, capabilities, configuration and load errors."""
+    with _one_line_errors():
+        described = _describe(_registry())
+    if format is Format.JSON:
+        sys.stdout.write(msgspec.json.encode(described).decode() + "\n")
+        return
+    console = Console()
+    table = Table(title="Connectors", title_justify="left")
+    for column in ("name", "version", "can fetch", "archives", "configuration", "from"):
+        table.add_column(column)
+    for item in described["connectors"]:
+        table.add_row(
+            item["name"],
+            item["version"],
+            ", ".join(item["capabilities"]) or "-",
+            ", ".join(item["archive_formats"]) or "-",
+            "\n".join(item["config"]),
+            item["distribution"] or item["plugin"] or "-",
+        )
+    console.print(table)
+    if described["errors"]:
+        errors = Table(title="Plugins that failed to load", title_justify="left", style="red")
+        errors.add_column("plugin")
+        errors.add_column("error")
+        for error in described["errors"]:
+            errors.add_row(error["plugin"], error["message"])
+        console.print(errors)
+
+
+@contextmanager
+def _atomic_output(path: Path) -> Iterator[IO[bytes]]:
+    """Write to a temporary file beside `path` and rename it into place only on success, so
+    an interrupted fetch never leaves a half-written file that looks complete."""
+    directory = path.parent if str(path.parent) else Path()
+    handle = tempfile.NamedTemporaryFile(  # noqa: SIM115 - closed or removed below
+        "wb", dir=directory, prefix=f".{path.name}.", suffix=".part", delete=False
+    )
+    try:
+        with handle:
+            yield handle
+        os.replace(handle.name, path)
+    except BaseException:
+        Path(handle.name).unlink(missing_ok=True)
+        raise
+
+
+async def _fetch_to(
+    connector: Connector,
+    account: str,
+    config: Any,
+    since: str | None,
+    out: IO[bytes],
+    profiles_out: IO[bytes] | None,
+    progress: Progress | None,
+) -> tuple[int, str | None, list[MissingData]]:
+    count, cursor = 0, since
+    missing: list[MissingData] = []
+    task = progress.add_task(f"{connector.name} {account}", total=None) if progress else None
+    async with PlatformHttp() as http:
+        async for page in connector.fetch(account, http=http, config=config, since=since):
+            for event in page.interactions:
+                out.write(msgspec.json.encode(event) + b"\n")
+            if profiles_out is not None:
+                for profile in page.profiles:
+                    profiles_out.write(msgspec.json.encode(profile) + b"\n")
+            count += len(page.interactions)
+            cursor = page.cursor or cursor
+            missing.extend(m for m in page.missing if m not in missing)
+            if progress is not None and task is not None:
+                progress.update(task, description=f"{connector.name} {account}: {count} events")
+    return count, cursor, missing
+
+
+def fetch(
+    platform: Annotated[str, typer.Argument(help="connector name, e.g. mastodon")],
+    account: Annotated[str, typer.Argument(help="the account to fetch, as the platform names it")],
+    out: Annotated[Path, typer.Option("--out", help="JSON Lines file of interactions to write")],
+    base_url: Annotated[
+        str | None,
+        typer.Option("--base-url", help="API base URL (instance, staging or a replay server)"),
+    ] = None,
+    since: Annotated[
+        str | None, typer.Option("--since", help="cursor printed by the previous fetch")
+    ] = None,
+    profiles: Annotated[
+        Path | None, typer.Option("--profiles", help="also write profiles as JSON Lines here")
+    ] = None,
+) -> None:
+    """Fetch an account's interactions from a platform API into a JSON Lines file.
+
+    Credentials come from RAPPORT_<PLATFORM>_TOKEN (and the other variables `rapport
+    connectors` lists). Prints the new cursor on stdout: pass it as --since next time.
+    """
+    with _one_line_errors():
+        connector = _registry().get(platform)
+        config = connector_config(connector, overrides={"base_url": base_url})
+        show = sys.stderr.isatty()
+        progress = (
+            Progress(
+                SpinnerColumn(),
+                TextColumn("{task.description}"),
+                TimeElapsedColumn(),
+                console=Console(stderr=True),
+                transient=True,
+            )
+            if show
+            else None
+        )
+        try:
+            with ExitStack() as stack:
+                events_file = stack.enter_context(_atomic_output(out))
+                profiles_file = stack.enter_context(_atomic_output(profiles)) if profiles else None
+                if progress is not None:
+                    stack.enter_context(progress)
+                count, cursor, missing = asyncio.run(
+                    _fetch_to(
+                        connector, account, config, since, events_file, profiles_file, progress
+                    )
+                )
+        except OSError as exc:
+            fail(f"cannot write {exc.filename or out}: {exc.strerror or exc}")
+    for item in missing:
+        sys.stderr.write(f"rapport: missing: {item.data} ({item.effect})\n")
+    sys.stderr.write(f"rapport: wrote {count} interactions to {out}\n")
+    if cursor is not None:
+        sys.stdout.write(cursor + "\n")
+
+
+def new_connector(
+    name: Annotated[str, typer.Argument(help="platform name, lower case, e.g. pixelfed")],
+    directory: Annotated[
+        Path, typer.Option("--dir", help="where to create the rapport-NAME folder")
+    ] = Path(),
+) -> None:
+    """Create a connector package (entry point, connector, recorded fixtures, contract test)
+    that passes Rapport's contract kit as generated."""
+    with _one_line_errors():
+        try:
+            root = write_package(name, directory)
+        except OSError as exc:
+            fail(f"cannot write {exc.filename or directory}: {exc.strerror or exc}")
+    sys.stdout.write(
+        f"created {root}\n"
+        f"next: cd {root} && pip install -e '.[test]' && pytest\n"
+        "then: adapt connector.py and the fixtures to your platform (docs/connectors.md)\n"
+    )
