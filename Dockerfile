@@ -5,7 +5,7 @@
 #   docker run -e RAPPORT_REDIS_URL=redis://redis:6379/0 -p 8000:8000 rapport:dev
 #   docker run --no-healthcheck -e RAPPORT_REDIS_URL=redis://redis:6379/0 rapport:dev worker
 #
-# Two stages: the builder turns the repository into a wheel and installs it (with its
+# Two stages: the builder turns the repository into a wheel and installs it (with its locked
 # dependencies, all from binary wheels) into a venv at /opt/rapport; the final stage is the slim
 # Python base plus that venv, nothing else: no compiler, no pip cache, no source tree.
 # tests/chart/test_dockerfile.py lints this file with hadolint and checks what it copies and runs.
@@ -17,12 +17,18 @@ ENV PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PYTHONDONTWRITEBYTECODE=1
 WORKDIR /src
+COPY requirements ./requirements
 COPY pyproject.toml README.md ./
 COPY service ./service
 COPY connectors ./connectors
-RUN python -m venv /opt/rapport \
-    && pip wheel --no-deps --wheel-dir /dist . \
-    && /opt/rapport/bin/pip install /dist/rapport_score-*.whl \
+# Every package from the hash-checked locks: the build backend in a throwaway venv, the
+# service's own dependencies (requirements/image.txt) and the wheel alone into /opt/rapport.
+RUN python -m venv /opt/build \
+    && /opt/build/bin/pip install --require-hashes -r requirements/run.txt \
+    && /opt/build/bin/pip wheel --no-deps --no-build-isolation --wheel-dir /dist . \
+    && python -m venv /opt/rapport \
+    && /opt/rapport/bin/pip install --require-hashes -r requirements/image.txt \
+    && /opt/rapport/bin/pip install --no-deps /dist/rapport_score-*.whl \
     && /opt/rapport/bin/rapport --help > /dev/null
 
 FROM ${PYTHON_IMAGE} AS final

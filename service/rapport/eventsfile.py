@@ -33,16 +33,21 @@ def _read_lines(
         except msgspec.ValidationError as exc:
             raise EventsFileError(source, number, describe_validation_error(exc)) from None
         except msgspec.DecodeError as exc:
-            detail = str(exc)
-            hint = (
-                "the line is truncated"
-                if "truncated" in detail
-                else f"not a JSON object ({detail})"
-            )
-            raise EventsFileError(source, number, hint) from None
+            raise EventsFileError(source, number, _undecodable(line, str(exc))) from None
         except UnicodeDecodeError as exc:
-            # msgspec's error for invalid UTF-8 inside a string (not a DecodeError).
+            # msgspec before 0.23 raised this for invalid UTF-8 inside a string.
             raise EventsFileError(source, number, f"not UTF-8 text ({exc.reason})") from None
+
+
+def _undecodable(line: bytes, detail: str) -> str:
+    """Why a line is not JSON, in our words: msgspec's own wording changes between releases
+    (0.23 reports invalid UTF-8 as a DecodeError), so the line is checked here, off the
+    happy path."""
+    try:
+        line.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return f"not UTF-8 text ({exc.reason} at byte {exc.start})"
+    return "the line is truncated" if "truncated" in detail else f"not a JSON object ({detail})"
 
 
 def read_events(stream: Iterable[bytes], source: str) -> Iterator[Interaction]:

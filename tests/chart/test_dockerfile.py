@@ -61,8 +61,18 @@ def test_two_stages_on_a_slim_python_3_11_or_newer() -> None:
 def test_builder_builds_the_wheel_into_a_venv() -> None:
     run = " ".join(i.value for i in _builder().all("RUN"))
     assert "python -m venv /opt/rapport" in run
-    assert "pip wheel" in run
-    assert "/opt/rapport/bin/pip install /dist/rapport_score-" in run
+    assert "pip wheel --no-deps --no-build-isolation" in run
+    assert "/opt/rapport/bin/pip install --require-hashes -r requirements/image.txt" in run
+    assert "/opt/rapport/bin/pip install --no-deps /dist/rapport_score-" in run
+
+
+def test_builder_installs_nothing_outside_the_locks() -> None:
+    """Every pip install is hash-checked against requirements/ or adds no dependency."""
+    run = " ".join(i.value for i in _builder().all("RUN"))
+    installs = re.findall(r"pip install ([^&]*)", run)
+    assert len(installs) == 3, installs
+    for args in installs:
+        assert "--require-hashes -r requirements/" in args or "--no-deps" in args, args
 
 
 def test_everything_the_builder_copies_exists_and_is_in_the_build_context() -> None:

@@ -11,14 +11,14 @@ import msgspec
 import pytest
 from redis.asyncio import Redis
 
-from service.jobs.arq_queue import ArqJobQueue
-from service.jobs.delivery import DELIVERY_HEADER, delivery_job_id
-from service.jobs.queue import DELIVER, JobState
-from service.metric import MetricConfig, RelationshipTable, ScoreReport, score_table
-from service.model import AccountRef
-from service.storage import keys, webhooks
-from service.storage.records import ScoreChange, Webhook
-from tests.jobs.conftest import WorkerHarness, finished, wait_for
+from rapport.jobs.arq_queue import ArqJobQueue
+from rapport.jobs.delivery import DELIVERY_HEADER, delivery_job_id
+from rapport.jobs.queue import DELIVER, JobState
+from rapport.metric import MetricConfig, RelationshipTable, ScoreReport, score_table
+from rapport.model import AccountRef
+from rapport.storage import keys, webhooks
+from rapport.storage.records import ScoreChange, Webhook
+from tests.jobs.conftest import WorkerHarness, finished
 from tests.jobs.receiver import Receiver, receiver
 
 pytestmark = pytest.mark.anyio
@@ -50,11 +50,10 @@ def _check_signature(hook: Webhook, got: Receiver) -> None:
 
 
 async def _job_of(redis: Redis) -> str:
-    async def key() -> str | None:
-        names = await redis.hkeys(keys.deliveries_in_flight())  # type: ignore[misc]
-        return names[0].decode() if names else None
-
-    return delivery_job_id(await wait_for(key))
+    """The job id the pump will give the one queued delivery, read before the worker starts:
+    polling the in-flight hash afterwards raced a job that finished (and left it) first."""
+    (raw,) = await redis.lrange(keys.pending_deliveries(), 0, -1)  # type: ignore[misc]
+    return delivery_job_id(hashlib.sha1(raw).hexdigest())  # the pump's key: sha1 of the entry
 
 
 async def test_a_delivery_is_posted_signed_once(
@@ -62,8 +61,8 @@ async def test_a_delivery_is_posted_signed_once(
 ) -> None:
     with receiver(200) as got:
         hook, delivery_id = await _queue_delivery(redis, got.url)
-        worker.start()
         job_id = await _job_of(redis)
+        worker.start()
         info = await finished(queue, job_id)
         assert info.state is JobState.COMPLETE, info.error
         assert [r.headers[DELIVERY_HEADER] for r in got.received] == [delivery_id]
@@ -88,8 +87,9 @@ async def test_a_failed_delivery_is_retried_and_then_lands(
 ) -> None:
     with receiver(500, 502, 200) as got:
         hook, delivery_id = await _queue_delivery(redis, got.url)
+        job_id = await _job_of(redis)
         worker.start()
-        info = await finished(queue, await _job_of(redis))
+        info = await finished(queue, job_id)
         assert info.state is JobState.COMPLETE, info.error
         assert info.tries == 3
         assert [r.headers[DELIVERY_HEADER] for r in got.received] == [delivery_id] * 3
@@ -102,8 +102,8 @@ async def test_after_the_last_try_a_delivery_is_a_dead_letter_with_the_reason(
 ) -> None:
     with receiver(503) as got:
         hook, delivery_id = await _queue_delivery(redis, got.url)
-        worker.start(job_max_tries=3)
         job_id = await _job_of(redis)
+        worker.start(job_max_tries=3)
         info = await finished(queue, job_id)
         assert info.state is JobState.FAILED
         assert len(got.received) == 3

@@ -16,11 +16,11 @@ import httpx
 import pytest
 from redis.asyncio import Redis
 
-from service.jobs.arq_queue import ArqJobQueue
-from service.jobs.queue import JobState
-from service.settings import Settings, SettingsError
-from service.storage import keys
-from service.webhook_targets import TargetPolicy, TargetRefused, check_url, guarded_transport
+from rapport.jobs.arq_queue import ArqJobQueue
+from rapport.jobs.queue import JobState
+from rapport.settings import Settings, SettingsError
+from rapport.storage import keys
+from rapport.webhook_targets import TargetPolicy, TargetRefused, check_url, guarded_transport
 from tests.api.conftest import Api
 from tests.jobs.conftest import WorkerHarness, finished
 from tests.jobs.receiver import receiver
@@ -182,8 +182,8 @@ async def test_a_delivery_to_a_refused_target_is_a_dead_letter_without_a_request
     delivery: a dead letter at once, no retries, no request, and the reason names no URL."""
     with receiver(200) as got:
         await _queue_delivery(redis, got.url)
-        worker.start(webhook_allow_private=False)
         job_id = await _job_of(redis)
+        worker.start(webhook_allow_private=False)
         info = await finished(queue, job_id)
         assert info.state is JobState.FAILED
         assert got.received == []

@@ -51,6 +51,8 @@ def browser() -> Iterator[Browser]:
     with a fresh, temporary user-data-dir). Module scope, not session: Playwright's sync API
     keeps an event loop running in this thread while it is open, which would break other
     modules' `asyncio.run`."""
+    if os.environ.get("RAPPORT_TEST_SKIP_BROWSER"):
+        pytest.skip("RAPPORT_TEST_SKIP_BROWSER is set: the browser tests did NOT run (CI runs them)")
     if not Path(CHROMIUM).exists():
         raise AssertionError(f"{CHROMIUM} is missing: scripts/test installs Debian's chromium")
     with sync_playwright() as playwright:
