@@ -52,7 +52,7 @@ def browser() -> Iterator[Browser]:
     keeps an event loop running in this thread while it is open, which would break other
     modules' `asyncio.run`."""
     if os.environ.get("RAPPORT_TEST_SKIP_BROWSER"):
-        pytest.skip("RAPPORT_TEST_SKIP_BROWSER is set: the browser tests did NOT run (CI runs them)")
+        pytest.skip("RAPPORT_TEST_SKIP_BROWSER is set: browser tests NOT run (CI runs them)")
     if not Path(CHROMIUM).exists():
         raise AssertionError(f"{CHROMIUM} is missing: scripts/test installs Debian's chromium")
     with sync_playwright() as playwright:
