@@ -3,7 +3,11 @@ module gets the same real parts."""
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
+import sys
+import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -11,6 +15,9 @@ from typing import TYPE_CHECKING
 import pytest
 import redis.asyncio as redis_asyncio
 from hypothesis import HealthCheck, settings
+
+from tests.children import SESSION_MARKER, survivors
+from tests.deadlines import wait_until
 
 if TYPE_CHECKING:
     from rapport.redis_launcher import RedisServer
@@ -25,6 +32,33 @@ settings.load_profile("ci" if os.environ.get("CI") else "default")
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """A new marker per session (the controller's; xdist workers inherit it), so that the
+    processes this session starts can be told from any other session's."""
+    if not hasattr(config, "workerinput"):
+        os.environ[SESSION_MARKER] = uuid.uuid4().hex
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """Fail the run when a process the suite started outlives it (after xdist has stopped its
+    workers, and a scaled grace for processes still exiting); kill it so that none is left."""
+    if hasattr(session.config, "workerinput"):
+        return  # each worker's children are checked once, by the controller, at the very end
+    marker = os.environ[SESSION_MARKER]
+    basetemp = session.config._tmp_path_factory.getbasetemp()  # xdist workers' are inside it
+    try:
+        wait_until(lambda: not survivors(marker, basetemp), "the suite's children exit", 15)
+    except AssertionError:
+        left = survivors(marker, basetemp)
+        for pid, _ in left:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        report = "\n".join(f"  {pid}: {command}" for pid, command in left)
+        sys.stderr.write(f"\nFAILED: processes outlived the test session (now killed):\n{report}\n")
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 @pytest.fixture
