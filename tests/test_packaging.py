@@ -79,6 +79,10 @@ def test_installing_puts_only_rapports_own_names_in_site_packages(
     # The bundled data and the page templates travel with the package.
     assert (target / "rapport" / "data" / "demo" / "events.jsonl").is_file()
     assert (target / "rapport" / "py.typed").is_file()
+    # /schema serves its Swagger UI from the package (rapport.api.schema_page), never a CDN.
+    swagger_ui = target / "rapport" / "api" / "schema_assets" / "swagger-ui"
+    assert (swagger_ui / "swagger-ui-bundle.js").is_file()
+    assert (swagger_ui / "LICENSE").is_file()
 
 
 def test_the_wheel_holds_no_file_outside_rapports_names(artefacts: dict[str, Path]) -> None:

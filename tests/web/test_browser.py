@@ -9,11 +9,8 @@ never appears in a URL and its cookie is HttpOnly. Screenshots are kept in test-
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -21,48 +18,11 @@ from pathlib import Path
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page
 
-from rapport.redis_launcher import free_port
 from tests.api.conftest import NDJSON, bearer, make_keys, ndjson_events
-from tests.conftest import ROOT
 from tests.jobs.helpers import ARCHIVE_EGO, zip_archive
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-START_TIMEOUT = 60.0
-WAIT_MS = 60_000  # a bound on waiting for the worker, not a timing assertion
-ARTIFACTS = ROOT / "test-artifacts" / "web"
-BIN = Path(sys.executable).parent
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    """One Chromium for this module's tests, each in a fresh context (Playwright launches it
-    with a fresh, temporary user-data-dir). Module scope, not session: Playwright's sync API
-    keeps an event loop running in this thread while it is open, which would break other
-    modules' `asyncio.run`."""
-    if os.environ.get("RAPPORT_TEST_SKIP_BROWSER"):
-        pytest.skip("RAPPORT_TEST_SKIP_BROWSER is set: browser tests NOT run (CI runs them)")
-    if not Path(CHROMIUM).exists():
-        raise AssertionError(f"{CHROMIUM} is missing: scripts/test installs Debian's chromium")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
-        )
-        try:
-            yield browser
-        finally:
-            browser.close()
+from tests.web.conftest import CHROMIUM, WAIT_MS, serve_rapport, shot
 
 
 @dataclass
@@ -72,61 +32,14 @@ class Site:
     rival_key: str
 
 
-def _wait_ready(base: str, processes: list[subprocess.Popen[bytes]]) -> None:
-    deadline = time.monotonic() + START_TIMEOUT
-    while True:
-        for process in processes:
-            assert process.poll() is None, f"{process.args} exited with {process.returncode}"
-        try:
-            if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        assert time.monotonic() < deadline, "the API did not become ready"
-        time.sleep(0.1)
-
-
 @pytest.fixture
 def site(redis_url: str, tmp_path: Path) -> Iterator[Site]:
     """`rapport api` and `rapport worker` as deployed, sharing an upload directory."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("RAPPORT_")}
-    env |= {
-        "RAPPORT_REDIS_URL": redis_url,
-        "RAPPORT_UPLOAD_DIR": str(tmp_path / "uploads"),
-        "RAPPORT_WORKER_SHUTDOWN_SECONDS": "2",
-        "RAPPORT_LOG_LEVEL": "WARNING",
-    }
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    logs = (tmp_path / "api.log").open("wb"), (tmp_path / "worker.log").open("wb")
-    processes = [
-        subprocess.Popen(
-            [str(BIN / "rapport"), "api", "--port", str(port)],
-            env=env,
-            stdout=logs[0],
-            stderr=subprocess.STDOUT,
-        ),
-        subprocess.Popen(
-            [str(BIN / "rapport"), "worker"], env=env, stdout=logs[1], stderr=subprocess.STDOUT
-        ),
-    ]
-    try:
-        _wait_ready(base, processes)
+    with serve_rapport(redis_url, tmp_path, worker=True) as base:
         # in a thread: Playwright's sync API owns this thread's event loop
         with ThreadPoolExecutor(1) as pool:
             acme_key, rival_key = pool.submit(make_keys, redis_url, "acme", "rival").result()
         yield Site(base, acme_key, rival_key)
-    finally:
-        for process in processes:
-            process.terminate()
-        for process in processes:
-            try:
-                process.wait(30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(10)
-        for log in logs:
-            log.close()
 
 
 def _ingest(site: Site, key: str, ego: str) -> None:
@@ -137,11 +50,6 @@ def _ingest(site: Site, key: str, ego: str) -> None:
         timeout=30,
     )
     assert answer.status_code == 200, answer.text
-
-
-def _shot(page: Page, name: str) -> None:
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 
 
 def _sign_in(page: Page, site: Site, key: str) -> None:
@@ -172,7 +80,7 @@ def test_sign_in_see_your_accounts_upload_an_archive_and_watch_the_score(
         _sign_in(page, site, site.acme_key)
         assert page.get_by_role("link", name="mastodon alice").is_visible()
         assert "rivals-account" not in page.content()
-        _shot(page, "accounts")
+        shot(page, "accounts")
 
         cookie = next(c for c in context.cookies() if c["name"] == "rapport_key")
         assert cookie["httpOnly"] is True
@@ -191,7 +99,7 @@ def test_sign_in_see_your_accounts_upload_an_archive_and_watch_the_score(
         assert kinds.get_by_role("columnheader", name="They → you").is_visible()
         assert kinds.locator("tbody tr").count() > 0
         assert "Last contact" in evidence.inner_text()
-        _shot(page, "account")
+        shot(page, "account")
 
         # another tenant's account is the same 404 page as one that does not exist
         answer = page.goto(f"{site.base}/ui/accounts/mastodon/rivals-account")
@@ -204,15 +112,15 @@ def test_sign_in_see_your_accounts_upload_an_archive_and_watch_the_score(
         page.get_by_label("Export archive (.zip)").set_input_files(str(archive))
         page.get_by_role("button", name="Upload and score").click()
         page.wait_for_url("**/ui/jobs/**")
-        _shot(page, "job-progress")
+        shot(page, "job-progress")
         # the page's script follows the job and shows the score when the worker is done
         page.get_by_text("Done:").wait_for()
         score = page.locator(".big strong").inner_text()
         assert score.isdigit()
-        _shot(page, "job-done")
+        shot(page, "job-done")
         page.get_by_role("link", name=f"See why {ARCHIVE_EGO} scored this").click()
         page.wait_for_url(f"**/ui/accounts/twitter/{ARCHIVE_EGO}")
-        _shot(page, "account-uploaded")
+        shot(page, "account-uploaded")
         assert page.locator(".headline .big strong").inner_text() == score
         assert page.get_by_role("heading", name="Missing data").is_visible()
 
@@ -247,7 +155,7 @@ def test_phone_sized_screen_and_javascript_off(browser: Browser, site: Site) -> 
         page.get_by_role("link", name="mastodon ada@example.social").click()
         page.wait_for_url("**/ui/accounts/mastodon/ada%40example.social")
         assert page.get_by_role("heading", name="Why this score: five components").is_visible()
-        _shot(page, "account-phone")
+        shot(page, "account-phone")
         widths = page.locator("main").bounding_box()
         assert widths is not None
         assert widths["width"] <= 390

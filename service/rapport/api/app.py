@@ -2,8 +2,8 @@
 
 `create_app(settings)` assembles the controllers under `/v1`, the auth and observability
 middleware, the problem+json error handlers, the OpenAPI document (served at
-`/schema/openapi.json`, browsable at `/schema`) and a lifespan that opens the Redis pool on
-start-up and closes it on shutdown.
+`/schema/openapi.json`, browsable at `/schema`: rapport.api.schema_page) and a lifespan that
+opens the Redis pool on start-up and closes it on shutdown.
 """
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ from litestar.config.cors import CORSConfig
 from litestar.di import Provide
 from litestar.exceptions import HTTPException
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, OpenAPIType, Schema, SecurityScheme
 from redis.asyncio import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -46,6 +45,7 @@ from rapport.api.problems import (
     service_unavailable_handler,
 )
 from rapport.api.profiles import ProfilesController
+from rapport.api.schema_page import SwaggerUiPage, schema_router
 from rapport.api.scores import BatchController, ScoresController
 from rapport.api.state import (
     Services,
@@ -68,8 +68,8 @@ def openapi_config() -> OpenAPIConfig:
         description="How genuine an account's social network is: real, two-way, sustained "
         "relationships, not follower counts. Every error is RFC 9457 problem+json. "
         "Authenticate with `Authorization: Bearer <key>` (`rapport keys create --tenant NAME`).",
-        path="/schema",
-        render_plugins=[ScalarRenderPlugin(), SwaggerRenderPlugin(path="/swagger")],
+        openapi_router=schema_router(),
+        render_plugins=[SwaggerUiPage()],
         components=Components(
             security_schemes={
                 "bearer": SecurityScheme(type="http", scheme="bearer", description="API key")
