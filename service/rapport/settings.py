@@ -37,7 +37,8 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=
         str | None,
         _doc(
             "Redis for data (scores, aggregates, keys). Unset: `rapport up` starts a private "
-            "Redis server in the data directory."
+            "Redis server in the data directory, and `rapport keys`, `worker` and `api` use "
+            "that of a running `rapport up` (they say so on stderr)."
         ),
     ] = None
     queue_redis_url: Annotated[
@@ -50,7 +51,8 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=
     data_dir: Annotated[
         str | None,
         _doc(
-            "Where `rapport up` keeps its private Redis data and uploads. Default: "
+            "Where `rapport up` keeps its private Redis data, uploads and the record "
+            "(`rapport-up.json`) other commands find it by. Default: "
             "`$XDG_DATA_HOME/rapport` when XDG_DATA_HOME is set, else `./.rapport`."
         ),
     ] = None

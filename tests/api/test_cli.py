@@ -44,7 +44,11 @@ def test_keys_create_list_revoke(redis_url: str) -> None:
 @pytest.mark.parametrize(
     ("args", "env", "message"),
     [
-        (["keys", "create", "--tenant", "acme"], {"RAPPORT_REDIS_URL": ""}, "RAPPORT_REDIS_URL"),
+        (
+            ["keys", "create", "--tenant", "acme"],
+            {"RAPPORT_REDIS_URL": ""},
+            "set RAPPORT_REDIS_URL (e.g. redis://localhost:6379/0) or start `rapport up`",
+        ),
         (
             ["keys", "create", "--tenant", "acme"],
             {"RAPPORT_REDIS_URL": "redis://127.0.0.1:1/0"},
@@ -57,10 +61,10 @@ def test_keys_create_list_revoke(redis_url: str) -> None:
     ],
 )
 def test_errors_are_one_line_exit_2(
-    redis_url: str, args: list[str], env: dict[str, str], message: str
+    redis_url: str, tmp_path: Path, args: list[str], env: dict[str, str], message: str
 ) -> None:
     runner = CliRunner()
-    full_env = {"RAPPORT_REDIS_URL": redis_url, **env}
+    full_env = {"RAPPORT_REDIS_URL": redis_url, "RAPPORT_DATA_DIR": str(tmp_path), **env}
     if not full_env["RAPPORT_REDIS_URL"]:
         del full_env["RAPPORT_REDIS_URL"]
     old = os.environ.pop("RAPPORT_REDIS_URL", None)

@@ -77,13 +77,15 @@ async def test_a_stopping_worker_lets_its_running_job_finish(
     assert (info.state, info.result) == (JobState.COMPLETE, "finished")
 
 
-def test_rapport_worker_without_redis_is_one_line_and_exit_2() -> None:
+def test_rapport_worker_without_redis_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    """Neither RAPPORT_REDIS_URL nor a `rapport up`: one line that gives both ways."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("RAPPORT_")}
+    env["RAPPORT_DATA_DIR"] = str(tmp_path)
     result = subprocess.run(
         [RAPPORT, "worker"], capture_output=True, text=True, env=env, timeout=60
     )
     assert result.returncode == 2
     assert result.stderr == (
-        "rapport: error: RAPPORT_REDIS_URL is not set: point it at a Redis server "
-        "(redis://host:6379/0)\n"
+        "rapport: error: no Redis: set RAPPORT_REDIS_URL (e.g. redis://localhost:6379/0) or "
+        f"start `rapport up` (no `rapport up` is running with data dir {tmp_path})\n"
     )

@@ -1,9 +1,11 @@
 """`rapport api` (serve the scoring API with uvicorn) and `rapport keys` (create, list and
-revoke API keys). Both need `RAPPORT_REDIS_URL`."""
+revoke API keys). Both need a Redis: `RAPPORT_REDIS_URL`, else that of a running `rapport up`
+(`rapport.cli.which_redis`)."""
 
 from __future__ import annotations
 
 import asyncio
+import os
 import socket
 import sys
 import time
@@ -15,6 +17,7 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from rapport.cli.errors import fail, handle_input_errors
+from rapport.cli.which_redis import which_redis
 from rapport.settings import Settings
 from rapport.storage import apikeys
 from rapport.storage.records import ApiKeyRecord
@@ -25,7 +28,8 @@ T = TypeVar("T")
 
 keys_app = typer.Typer(
     name="keys",
-    help="Create, list and revoke API keys (each key belongs to one tenant).",
+    help="Create, list and revoke API keys (each key belongs to one tenant). They are stored "
+    "in RAPPORT_REDIS_URL, else in the Redis of a running `rapport up`.",
     no_args_is_help=True,
 )
 
@@ -33,12 +37,6 @@ keys_app = typer.Typer(
 def register(app: typer.Typer) -> None:
     app.command("api")(api)
     app.add_typer(keys_app, name="keys")
-
-
-def _redis_url(settings: Settings) -> str:
-    if not settings.redis_url:
-        fail("RAPPORT_REDIS_URL is not set: point it at a Redis server (redis://host:6379/0)")
-    return settings.redis_url
 
 
 def _with_redis(url: str, work: Callable[[Redis], Awaitable[T]]) -> T:
@@ -53,7 +51,8 @@ def _with_redis(url: str, work: Callable[[Redis], Awaitable[T]]) -> T:
     try:
         return asyncio.run(run())
     except (RedisError, OSError) as exc:
-        fail(f"cannot reach Redis at RAPPORT_REDIS_URL: {type(exc).__name__}: {exc}")
+        where = "RAPPORT_REDIS_URL" if os.environ.get("RAPPORT_REDIS_URL") else url
+        fail(f"cannot reach Redis at {where}: {type(exc).__name__}: {exc}")
     except ValueError as exc:
         fail(str(exc))
 
@@ -70,8 +69,9 @@ def api(
 
     with handle_input_errors():
         settings = Settings.from_env()
-        url = _redis_url(settings)
+        url = which_redis(settings)
     _with_redis(url, _ping)
+    os.environ["RAPPORT_REDIS_URL"] = url  # what each server process's app factory reads
     _check_bindable(host, port)
     uvicorn.run(
         "rapport.api.asgi:app_factory",
@@ -111,7 +111,7 @@ def create_key(
 ) -> None:
     """Create a key and print it once (only its SHA-256 is stored: it cannot be shown again)."""
     with handle_input_errors():
-        url = _redis_url(Settings.from_env())
+        url = which_redis(Settings.from_env())
 
     async def work(client: Redis) -> tuple[str, str]:
         key, record = await apikeys.create(client, tenant, now=time.time())
@@ -129,7 +129,7 @@ def create_key(
 def list_keys(tenant: Annotated[str, typer.Option(help="Tenant whose keys to list.")]) -> None:
     """List a tenant's key ids (the keys themselves are not stored)."""
     with handle_input_errors():
-        url = _redis_url(Settings.from_env())
+        url = which_redis(Settings.from_env())
 
     async def work(client: Redis) -> list[ApiKeyRecord]:
         return await apikeys.list_keys(client, tenant)
@@ -143,7 +143,7 @@ def list_keys(tenant: Annotated[str, typer.Option(help="Tenant whose keys to lis
 def revoke_key(key_id: Annotated[str, typer.Argument(help="The key's id (or the key).")]) -> None:
     """Revoke a key; API processes stop accepting it within a few seconds."""
     with handle_input_errors():
-        url = _redis_url(Settings.from_env())
+        url = which_redis(Settings.from_env())
 
     async def work(client: Redis) -> ApiKeyRecord | None:
         return await apikeys.revoke(client, key_id)

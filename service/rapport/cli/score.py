@@ -18,7 +18,7 @@ from rich.console import Console
 from rapport.cli.errors import fail, handle_input_errors
 from rapport.cli.progress import progress_reader
 from rapport.cli.render import render_report
-from rapport.demo import DEMO_AS_OF, demo_events_path, demo_profiles_path
+from rapport.demo import DEMO_AS_OF, demo_events_path, load_demo
 from rapport.eventsfile import read_events, read_profiles
 from rapport.metric import (
     AccountEvents,
@@ -100,7 +100,10 @@ def score(
         typer.Option("--platform", help="The archive's platform, when detection is not wanted."),
     ] = None,
     demo: Annotated[
-        bool, typer.Option("--demo", help="Score the bundled example dataset.")
+        bool,
+        typer.Option(
+            "--demo", help="Score the bundled example dataset, as if exported on the --as-of day."
+        ),
     ] = False,
     profiles: Annotated[
         str | None,
@@ -156,10 +159,10 @@ def score(
         when = parse_as_of(as_of) if as_of else None
         if archive is not None:
             loaded = _from_archive(Path(archive), platform)
+        elif demo:
+            when = when or DEMO_AS_OF
+            loaded = _from_demo(when, profiles, stack)
         else:
-            if demo:
-                events, profiles = str(demo_events_path()), profiles or str(demo_profiles_path())
-                when = when or DEMO_AS_OF
             assert events is not None
             loaded = _from_events(events, profiles, stack)
         chosen = _choose(loaded.accounts.keys(), ego, loaded.source)
@@ -201,6 +204,22 @@ def _from_events(events: str, profiles: str | None, stack: ExitStack) -> _Loaded
         accounts=group_by_account(_progress(stream, source)),
         profiles=profile_map,
         missing=_missing_profiles(profiles),
+    )
+
+
+def _from_demo(when: datetime, profiles: str | None, stack: ExitStack) -> _Loaded:
+    """The bundled example moved to `when`'s day, events and profiles together, exactly as
+    `rapport up --demo` loads it (rapport.demo), so both fire the same rules at one as_of."""
+    demo = load_demo(when)
+    profile_map = demo.profiles
+    if profiles is not None:
+        profile_stream, profile_source = _open(profiles, stack, "--profiles")
+        profile_map = read_profiles(profile_stream, profile_source)
+    return _Loaded(
+        source=str(demo_events_path()),
+        accounts=group_by_account(demo.events),
+        profiles=profile_map,
+        missing=[],
     )
 
 

@@ -7,12 +7,16 @@ loses nothing that was acknowledged; the next `rapport up` finds the same data. 
 keeps two `rapport up` from sharing one data directory. The private Redis is supervised: if it
 dies (kill -9, OOM) it is started again on the same AOF, and the API, which answers 503 in the
 meantime, recovers by itself. A Redis left running by a `rapport up` that was itself killed is
-shut down (writing its AOF) before a new one starts.
+shut down (writing its AOF) before a new one starts. While it runs, the private Redis's address
+and the API's URL are in `rapport-up.json` in the data directory (0600, removed on a clean
+stop), where `rapport keys`, `rapport worker` and `rapport api` find them when
+`RAPPORT_REDIS_URL` is unset (`rapport.local_stack`).
 
 On first start it creates an API key for the tenant `default` and prints it once (only its
 SHA-256 is stored); later starts say how to get a new one (`rapport up --new-key`). `--demo`
-loads the bundled example account, shifted in time so that its last day is today (decay would
-otherwise have faded it), for the `default` tenant; loading it twice changes nothing.
+loads the bundled example account for the `default` tenant, moved in time so that it was
+exported today (decay would otherwise have faded it), with months of score history
+(`rapport.demo_account`); loading it twice changes nothing.
 
 Ctrl-C (SIGINT) or SIGTERM stops everything in order: the API stops taking requests, the
 worker lets running jobs finish (`RAPPORT_WORKER_SHUTDOWN_SECONDS`), Redis writes its AOF and
@@ -24,12 +28,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import fcntl
+import os
 import signal
 import socket
 import sys
 import time
 from collections.abc import Iterator
-from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any, TextIO
 
@@ -38,6 +42,7 @@ import typer
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
+from rapport import local_stack
 from rapport.cli.errors import fail, handle_input_errors
 from rapport.errors import RapportError
 from rapport.redis_launcher import RedisServer
@@ -96,50 +101,6 @@ async def _ensure_key(redis: Redis, *, new_key: bool) -> str | None:
     return None
 
 
-async def _load_demo(redis: Redis, settings: Settings) -> int:
-    """Ingest the bundled example for the default tenant, its last day moved to today."""
-    from rapport.demo import DEMO_AS_OF, demo_events_path, demo_profiles_path
-    from rapport.eventsfile import read_events, read_profiles
-    from rapport.metric import MetricConfig
-    from rapport.model import AccountRef
-    from rapport.storage import accounts, profiles, scores, webhooks
-    from rapport.storage.ingest import ingest
-
-    now = time.time()
-    shift = timedelta(seconds=max(0.0, now - DEMO_AS_OF.timestamp()))
-    with demo_events_path().open("rb") as stream:
-        events = [
-            msgspec.structs.replace(e, at=e.at + shift)
-            for e in read_events(stream, str(demo_events_path()))
-        ]
-    with demo_profiles_path().open("rb") as stream:
-        known = read_profiles(stream, str(demo_profiles_path()))
-    config = MetricConfig()
-    result = await ingest(
-        redis,
-        DEFAULT_TENANT,
-        events,
-        now=now,
-        config=config,
-        dedup_window_days=settings.dedup_window_days,
-        events_retention_days=settings.events_retention_days,
-    )
-    egos = {AccountRef(e.platform, e.ego) for e in events}
-    for ref in egos:
-        await accounts.track(redis, DEFAULT_TENANT, ref, now)
-        await profiles.put(redis, DEFAULT_TENANT, ref, list(known.values()))
-        await scores.refresh(
-            redis,
-            DEFAULT_TENANT,
-            ref,
-            now=now,
-            config=config,
-            history_len=settings.score_history_len,
-        )
-        await webhooks.flush(redis, DEFAULT_TENANT, ref, now=now)  # empty the outbox
-    return result.accepted
-
-
 def _shutdown_orphan(server: RedisServer) -> None:
     """A `rapport up` killed with SIGKILL leaves its Redis running: shut it down (it writes
     its AOF) before starting ours, so two servers never share one data directory."""
@@ -180,6 +141,14 @@ async def _supervise(server: RedisServer, out: TextIO, interval: float = 0.5) ->
             _say(out, f"Redis did not restart ({exc}); trying again")
 
 
+def _record(data: Path, redis_url: str, api_url: str) -> Path:
+    """Tell the other commands on this machine where the private Redis is (local_stack)."""
+    stack = local_stack.LocalStack(
+        pid=os.getpid(), redis_url=redis_url, api_url=api_url, started_at=time.time()
+    )
+    return local_stack.write(data, stack)
+
+
 def _server_class() -> Any:
     import uvicorn
 
@@ -211,7 +180,9 @@ async def _run(
 
     from rapport.api.app import create_app
     from rapport.cli.worker import configure_worker_logging
+    from rapport.demo_account import load_demo_account
     from rapport.jobs.worker import run_worker
+    from rapport.metric import MetricConfig
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -220,6 +191,8 @@ async def _run(
 
     server: RedisServer | None = None
     supervisor: asyncio.Task[None] | None = None
+    # Under the lock, any record is another's that was killed: it must not name a dead stack.
+    local_stack.remove(data, None)
     url = settings.redis_url
     if url is None:
         server = RedisServer(data / "redis", unix_socket=True, appendonly=True)
@@ -231,7 +204,13 @@ async def _run(
         redis = Redis.from_url(url, socket_timeout=10.0, socket_connect_timeout=5.0)
         try:
             key = await _ensure_key(redis, new_key=new_key)
-            loaded = await _load_demo(redis, settings) if demo else None
+            loaded = (
+                await load_demo_account(
+                    redis, DEFAULT_TENANT, now=time.time(), config=MetricConfig(), settings=settings
+                )
+                if demo
+                else None
+            )
         finally:
             await redis.aclose()
 
@@ -265,6 +244,7 @@ async def _run(
 
         shown = f"[{host}]" if ":" in host else host
         base = f"http://{shown}:{bound_port}"
+        record = None if server is None else _record(data, url, base)
         _say(out, f"Rapport is up: {base}")
         _say(out, f"  API docs:  {base}/schema")
         _say(out, f"  web page:  {base}/ui  (sign in with the API key)")
@@ -278,6 +258,9 @@ async def _run(
         if loaded is not None:
             _say(out, f"  demo:      {loaded} new example events for tenant `default`")
         _say(out, f"  data:      {data}" + ("" if server is None else " (private Redis, AOF)"))
+        if record is not None:
+            _say(out, f"  Redis:     {url}")
+            _say(out, f"             (`rapport keys`, `worker`, `api` here find it: {record})")
         _say(out, "Press Ctrl-C to stop.")
 
         stopping = asyncio.create_task(stop.wait())
@@ -285,6 +268,7 @@ async def _run(
         crashed = [t for t in (api_task, worker_task) if t.done()] if not stop.is_set() else []
         stop.set()
         _say(out, "Stopping...")
+        local_stack.remove(data, os.getpid())  # from now on, nobody should start using it
         api.should_exit = True
         await asyncio.gather(stopping, api_task, worker_task, return_exceptions=True)
         if crashed:
@@ -295,6 +279,7 @@ async def _run(
     finally:
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(sig)
+        local_stack.remove(data, os.getpid())
         if supervisor is not None:
             supervisor.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -317,7 +302,9 @@ def up(
     ] = False,
 ) -> None:
     """Run the API and the worker together, with a private Redis unless RAPPORT_REDIS_URL is
-    set; data persists in RAPPORT_DATA_DIR (default: $XDG_DATA_HOME/rapport or ./.rapport)."""
+    set; data persists in RAPPORT_DATA_DIR (default: $XDG_DATA_HOME/rapport or ./.rapport).
+    While it runs, `rapport keys`, `worker` and `api` with the same data directory use its
+    Redis."""
     from rapport.jobs.paths import data_dir
     from rapport.redis_launcher import RedisLaunchError
 

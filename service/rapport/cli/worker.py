@@ -1,6 +1,7 @@
 """`rapport worker`: the background worker as deployed (arq, msgpack jobs), one process.
 
-It needs `RAPPORT_REDIS_URL` (and `RAPPORT_QUEUE_REDIS_URL` when the queue lives elsewhere).
+It needs `RAPPORT_REDIS_URL` (and `RAPPORT_QUEUE_REDIS_URL` when the queue lives elsewhere), or
+a running `rapport up`, whose Redis it then shares (`rapport.cli.which_redis`).
 SIGTERM or Ctrl-C stops it gracefully: no new jobs, running ones get
 `RAPPORT_WORKER_SHUTDOWN_SECONDS` to finish, the rest run again on another worker.
 """
@@ -10,10 +11,12 @@ from __future__ import annotations
 import asyncio
 import logging
 
+import msgspec
 import typer
 
 from rapport.api.observability import JsonFormatter, configure_logging
-from rapport.cli.errors import fail, handle_input_errors
+from rapport.cli.errors import handle_input_errors
+from rapport.cli.which_redis import which_redis
 from rapport.settings import Settings
 
 __all__ = ["configure_worker_logging", "register", "worker"]
@@ -43,7 +46,6 @@ def worker() -> None:
 
     with handle_input_errors():
         settings = Settings.from_env()
-    if not settings.redis_url:
-        fail("RAPPORT_REDIS_URL is not set: point it at a Redis server (redis://host:6379/0)")
+        settings = msgspec.structs.replace(settings, redis_url=which_redis(settings))
     configure_worker_logging(settings.log_level)
     asyncio.run(run_worker(settings))
