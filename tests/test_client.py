@@ -27,6 +27,7 @@ from rapport.client import (
 from rapport.model import AccountRef, Direction, Interaction, Kind, Profile
 from rapport.settings import Settings
 from tests.api.conftest import Clock, make_keys
+from tests.deadlines import scaled
 
 T0 = datetime(2026, 3, 1, tzinfo=UTC)
 
@@ -71,7 +72,7 @@ def serve(redis_url: str) -> Iterator[Callable[..., Served]]:
         for _ in range(500):
             if server.started:
                 break
-            threading.Event().wait(0.01)
+            threading.Event().wait(scaled(0.01))
         assert server.started
         servers.append((server, thread))
         return Served(f"http://127.0.0.1:{port}", make_keys(redis_url, "acme", "rival"), clock)

@@ -15,6 +15,7 @@ import pytest
 
 from rapport import local_stack
 from rapport.local_stack import LocalStack, StaleRecord
+from tests.deadlines import scaled
 
 
 def _stack(redis_url: str, pid: int | None = None) -> LocalStack:
@@ -39,7 +40,7 @@ def open_umask() -> Iterator[None]:
 def _exited_pid() -> int:
     """The id of a process that has exited and been reaped."""
     child = subprocess.Popen([sys.executable, "-c", "pass"])
-    child.wait(60)
+    child.wait(scaled(60))
     return child.pid
 
 

@@ -4,7 +4,6 @@ Redis, with two tenants' keys, so every route can be tried with the other tenant
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -123,13 +122,3 @@ def ndjson_events(count: int, *, ego: str = "alice", platform: str = "mastodon")
 
 
 NDJSON = {"Content-Type": "application/x-ndjson"}
-
-
-def wait_until(condition: Callable[[], bool], what: str, seconds: float = 10.0) -> None:
-    """Wait for an effect that crosses a connection (a pub/sub notice reaching the app's
-    loop); bounded, and not a claim about how fast it is."""
-    deadline = time.monotonic() + seconds
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"never happened: {what}")
-        time.sleep(0.01)

@@ -18,7 +18,8 @@ from rapport.api.state import Services, services_of
 from rapport.metric import MetricConfig
 from rapport.settings import Settings
 from rapport.storage.records import ApiKeyRecord
-from tests.api.conftest import NDJSON, Api, ndjson_events, wait_until
+from tests.api.conftest import NDJSON, Api, ndjson_events
+from tests.deadlines import wait_until
 
 SCORE = "/v1/accounts/mastodon/alice/score"
 

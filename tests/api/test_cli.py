@@ -16,13 +16,19 @@ from typer.testing import CliRunner
 
 from rapport.cli import app
 from rapport.redis_launcher import free_port
+from tests.children import kill_group, popen
+from tests.deadlines import scaled
 
 RAPPORT = str(Path(sys.executable).parent / "rapport")
 
 
 def _run(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [RAPPORT, *args], capture_output=True, text=True, env={**os.environ, **env}, timeout=60
+        [RAPPORT, *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **env},
+        timeout=scaled(60),
     )
 
 
@@ -95,7 +101,7 @@ def served(redis_url: str) -> Iterator[tuple[str, str]]:
     env = {"RAPPORT_REDIS_URL": redis_url}
     key = _run(["keys", "create", "--tenant", "acme"], env).stdout.strip()
     port = free_port()
-    process = subprocess.Popen(
+    process = popen(
         [RAPPORT, "api", "--host", "127.0.0.1", "--port", str(port)],
         env={**os.environ, **env},
         stdout=subprocess.DEVNULL,
@@ -103,7 +109,7 @@ def served(redis_url: str) -> Iterator[tuple[str, str]]:
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + scaled(30)
         while True:
             try:
                 if httpx.get(f"{base}/healthz").status_code == 200:
@@ -115,8 +121,7 @@ def served(redis_url: str) -> Iterator[tuple[str, str]]:
             time.sleep(0.1)
         yield base, key
     finally:
-        process.terminate()
-        process.wait(10)
+        kill_group(process)
         if process.stderr:
             process.stderr.close()
 

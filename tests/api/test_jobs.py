@@ -15,6 +15,7 @@ from rapport.jobs.queue import DeadLetter
 from rapport.jobs.refresh import refresh_job_id
 from rapport.storage import keys
 from tests.api.conftest import Api
+from tests.deadlines import scaled
 
 ZIP = {"Content-Type": "application/zip"}
 
@@ -157,7 +158,7 @@ def test_queue_depth_and_outcomes_are_in_metrics(jobs_api: Api) -> None:
     api.client.post("/v1/accounts/twitter/jack/refresh", headers=api.acme)
     api.client.post("/v1/accounts/twitter/jill/refresh", headers=api.acme)
     api.redis.hincrby(keys.job_outcomes(), "refresh_account:complete", 3)
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + scaled(30)
     while True:
         text = api.client.get("/metrics").text
         if (

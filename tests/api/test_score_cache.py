@@ -19,7 +19,8 @@ from rapport.model import AccountRef
 from rapport.storage import keys
 from rapport.storage import scores as score_store
 from rapport.storage.records import decode, encode
-from tests.api.conftest import NDJSON, Api, ndjson_events, wait_until
+from tests.api.conftest import NDJSON, Api, ndjson_events
+from tests.deadlines import wait_until
 
 ALICE = ("acme", "mastodon", "alice")
 SCORE = "/v1/accounts/mastodon/alice/score"

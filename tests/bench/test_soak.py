@@ -14,6 +14,7 @@ from pathlib import Path
 
 from rapport.storage.webhooks import sign
 from tests.bench import ROOT, load_bench
+from tests.deadlines import scaled
 
 soak = load_bench("soak")
 peers = load_bench("soak_peers")
@@ -28,7 +29,7 @@ def test_a_short_soak_loses_and_doubles_nothing(tmp_path: Path) -> None:
         env=env,
         capture_output=True,
         text=True,
-        timeout=180,
+        timeout=scaled(180),
         check=False,
     )
     assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-4000:]

@@ -25,6 +25,8 @@ from typing import Any
 
 from tests.chart import dockerfile
 from tests.chart.helmchart import Rendered
+from tests.children import kill_group
+from tests.deadlines import scaled
 
 VENV_BIN = Path(sys.executable).parent
 
@@ -151,6 +153,7 @@ class Pod:
         with log.open("wb") as out:
             process = subprocess.Popen(
                 argv,
+                start_new_session=True,  # its own group: killed whole if it outlives the test
                 env=self.environment(container, env),
                 cwd=workdir,
                 stdout=out,
@@ -162,11 +165,11 @@ class Pod:
             finally:
                 if process.poll() is None:
                     process.send_signal(signal.SIGTERM)
-                    try:
-                        process.wait(timeout=self.spec.get("terminationGracePeriodSeconds", 30))
-                    except subprocess.TimeoutExpired:
-                        process.kill()
-                        process.wait()
+                    with contextlib.suppress(subprocess.TimeoutExpired):
+                        process.wait(
+                            timeout=scaled(self.spec.get("terminationGracePeriodSeconds", 30))
+                        )
+                kill_group(process)  # what the kubelet's SIGTERM left, and any child
 
     @staticmethod
     def _which(program: str) -> str:
@@ -181,7 +184,7 @@ def http_get(
     """GET `url` (POST `body` when given); (status, body) whatever the status."""
     request = urllib.request.Request(url, data=body, headers=dict(headers or {}))
     try:
-        with urllib.request.urlopen(request, timeout=5) as response:
+        with urllib.request.urlopen(request, timeout=scaled(5)) as response:
             return response.status, response.read()
     except urllib.error.HTTPError as error:
         return error.code, error.read()
@@ -192,7 +195,7 @@ def wait_until_answers(
 ) -> int:
     """Poll `url` until it answers (any HTTP status); fail early if the process died. The
     deadline only bounds a hung start on a busy machine: nothing is asserted about time."""
-    end = time.monotonic() + deadline_s
+    end = time.monotonic() + scaled(deadline_s)
     while True:
         if process.poll() is not None:
             raise AssertionError(f"exited with {process.returncode}:\n{log.read_text()[-3000:]}")
@@ -213,5 +216,5 @@ def cli_accepts(argv: list[str]) -> subprocess.CompletedProcess[str]:
         capture_output=True,
         text=True,
         check=False,
-        timeout=60,
+        timeout=scaled(60),
     )

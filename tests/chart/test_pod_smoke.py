@@ -21,6 +21,7 @@ from rapport.redis_launcher import free_port
 from tests.chart import dockerfile
 from tests.chart.helmchart import deep_merge, full_name, render
 from tests.chart.pods import MissingKeyError, Pod, http_get, resolve_env, wait_until_answers
+from tests.deadlines import scaled
 
 TOKEN = "smoke-twitter-token-9f3a71"  # a platform token: it must never reach a log
 
@@ -71,7 +72,7 @@ def _serve_and_check(
             capture_output=True,
             text=True,
             check=False,
-            timeout=60,
+            timeout=scaled(60),
         )
         assert keys.returncode == 0, keys.stderr
         key = keys.stdout.strip()
@@ -148,7 +149,7 @@ def test_helm_test_hook_and_docker_healthcheck_pass_against_the_api(
         wait_until_answers(_probe_url(pod, container, "readinessProbe"), process, log)
         hook_log = tmp_path / "hook.log"
         with hook.run("readyz", hook_env, hook_log) as test_pod:
-            assert test_pod.wait(timeout=120) == 0, hook_log.read_text()
+            assert test_pod.wait(timeout=scaled(120)) == 0, hook_log.read_text()
         assert "/readyz 200" in hook_log.read_text()
         assert docker_healthcheck() == 0
 
@@ -249,7 +250,7 @@ def test_worker_pod_takes_a_job(redis_url: str, tmp_path: Path) -> None:
     log = tmp_path / "worker.log"
     job_id = asyncio.run(enqueue())  # queued before the worker starts: it must pick it up
     with pod.run("worker", env, log) as process:
-        end = time.monotonic() + 90  # bounds a hung worker only; no timing is asserted
+        end = time.monotonic() + scaled(90)  # bounds a hung worker only; no timing is asserted
         while True:
             assert process.poll() is None, log.read_text()[-3000:]
             info = asyncio.run(status(job_id))
@@ -308,7 +309,7 @@ def test_an_archive_uploaded_to_the_api_pod_is_scored_by_the_worker_pod(
             capture_output=True,
             text=True,
             check=False,
-            timeout=60,
+            timeout=scaled(60),
         )
         assert keys.returncode == 0, keys.stderr
         auth = {"Authorization": f"Bearer {keys.stdout.strip()}"}
@@ -319,7 +320,7 @@ def test_an_archive_uploaded_to_the_api_pod_is_scored_by_the_worker_pod(
         )
         assert status == 202, body
         status_url = base + json.loads(body)["status_url"]
-        end = time.monotonic() + 120  # bounds a hung job only; no timing is asserted
+        end = time.monotonic() + scaled(120)  # bounds a hung job only; no timing is asserted
         while True:
             assert worker_process.poll() is None, worker_log.read_text()[-3000:]
             status, body = http_get(status_url, auth)

@@ -11,6 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from rapport.cli import app
+from tests.deadlines import scaled
 
 RUNNER = CliRunner()
 LINE = (
@@ -210,7 +211,7 @@ def test_installed_console_script_fails_cleanly(tmp_path: Path) -> None:
         capture_output=True,
         text=True,
         check=False,
-        timeout=60,
+        timeout=scaled(60),
     )
     assert proc.returncode == 2
     assert proc.stderr.startswith("rapport: error: ")

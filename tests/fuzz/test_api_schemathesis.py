@@ -51,6 +51,7 @@ from rapport.settings import Settings
 from rapport.storage import apikeys
 from tests.api.conftest import NOW, ndjson_events, snapshot
 from tests.conftest import ROOT
+from tests.deadlines import scaled
 
 if TYPE_CHECKING:
     from rapport.redis_launcher import RedisServer
@@ -106,7 +107,7 @@ def served(redis_server: RedisServer, tmp_path_factory: pytest.TempPathFactory) 
     )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + scaled(30)
     while not server.started:
         assert thread.is_alive(), "uvicorn stopped at start-up"
         assert time.monotonic() < deadline, "uvicorn did not start"

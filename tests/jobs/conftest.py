@@ -17,6 +17,7 @@ from rapport.jobs.arq_queue import ArqJobQueue
 from rapport.jobs.queue import JobInfo, JobState
 from rapport.jobs.worker import WorkerOptions, run_worker
 from rapport.settings import Settings
+from tests.deadlines import scaled
 
 FINAL = frozenset({JobState.COMPLETE, JobState.FAILED})
 
@@ -75,7 +76,7 @@ async def worker(redis_url: str, settings: Settings) -> AsyncIterator[WorkerHarn
             stop.set()
         for task, _ in harness.tasks:
             with contextlib.suppress(asyncio.CancelledError):
-                await asyncio.wait_for(task, 30)
+                await asyncio.wait_for(task, scaled(30))
 
 
 async def wait_for(
@@ -84,7 +85,7 @@ async def wait_for(
     """Poll `check` (sync or async) until it returns something truthy; fail after `timeout`.
     (A bound on waiting, not a timing assertion: a slow machine passes, only later.)"""
     loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
+    deadline = loop.time() + scaled(timeout)
     while True:
         value = check()
         if asyncio.iscoroutine(value):
@@ -92,7 +93,7 @@ async def wait_for(
         if value:
             return value
         if loop.time() > deadline:
-            raise AssertionError(f"condition not met within {timeout}s")
+            raise AssertionError(f"condition not met within {scaled(timeout):.0f} s")
         await asyncio.sleep(interval)
 
 

@@ -11,6 +11,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import httpx
 
+from tests.deadlines import scaled
 from tests.jobs.helpers import Handler
 
 _SKIP = frozenset({"content-length", "transfer-encoding", "content-encoding", "connection"})
@@ -36,7 +37,7 @@ def replay_server(handler: Handler, *, hold: str | None = None) -> Iterator[Repl
             state.paths.append(self.path)
             if state.hold is not None and state.hold in self.path and not state.held.is_set():
                 state.held.set()
-                state.release.wait(60)
+                state.release.wait(scaled(60))
             request = httpx.Request("GET", state.base_url + self.path, headers=dict(self.headers))
             response = handler(request)
             body = response.content

@@ -30,6 +30,8 @@ from rapport.settings import Settings
 from rapport.storage import keys
 from rapport.storage.records import AccountRecord, decode
 from tests.api.conftest import NDJSON, make_keys, ndjson_events
+from tests.children import kill_group, popen
+from tests.deadlines import scaled
 from tests.jobs.conftest import finished, wait_for
 from tests.jobs.helpers import EGO, HANDLE, TOKEN, replay, twitter_registry
 from tests.jobs.replay_server import replay_server
@@ -51,19 +53,11 @@ def worker_process(redis_url: str, base_url: str, log: Path) -> Iterator[subproc
         "RAPPORT_WORKER_SHUTDOWN_SECONDS": "1",
     }
     with log.open("ab") as err:
-        process = subprocess.Popen(
-            [RAPPORT, "worker"], env=env, stdout=subprocess.DEVNULL, stderr=err
-        )
+        process = popen([RAPPORT, "worker"], env=env, stdout=subprocess.DEVNULL, stderr=err)
     try:
         yield process
     finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(10)
+        kill_group(process, grace=20)
 
 
 async def _account_state(redis: Redis, tenant: str) -> tuple[object, ...]:
@@ -113,7 +107,7 @@ async def test_a_worker_killed_mid_job_runs_it_again_and_it_lands_exactly_once(
             partial = await _account_state(redis, "acme")
             assert partial[0], "the first try should have ingested part of the refresh"
             first.send_signal(signal.SIGKILL)
-            first.wait(10)
+            first.wait(scaled(10))
         platform.release.set()
         running = await queue.status(job_id)
         assert running is not None
@@ -131,7 +125,7 @@ def _kill_redis(server: RedisServer) -> None:
     pid = int(client.info("server")["process_id"])  # type: ignore[index]
     client.close()
     os.kill(pid, signal.SIGKILL)
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + scaled(10)
     while server.ping():
         assert time.monotonic() < deadline
         time.sleep(0.05)
@@ -172,7 +166,7 @@ def test_redis_killed_and_restarted_under_the_api_loses_no_acknowledged_write(
             restarted = RedisServer(tmp_path / "redis", port=server.port, appendonly=True)
             restarted.start()
             server = restarted
-            deadline = time.monotonic() + 30
+            deadline = time.monotonic() + scaled(30)
             while client.get("/readyz").status_code != 200:
                 assert time.monotonic() < deadline, "the API did not recover"
                 time.sleep(0.1)

@@ -12,6 +12,7 @@ from redis.exceptions import RedisError
 from rapport.jobs.arq_queue import ArqJobQueue, connect
 from rapport.jobs.queue import NOOP
 from rapport.jobs.worker import WorkerOptions
+from tests.deadlines import scaled
 from tests.jobs.conftest import WorkerHarness, finished, wait_for
 
 pytestmark = pytest.mark.anyio
@@ -82,6 +83,6 @@ async def test_a_worker_stopped_gracefully_has_counted_every_job(
     assert (NOOP, "complete") not in await queue.outcomes()
     for task, stop in worker.tasks:
         stop.set()
-        await asyncio.wait_for(task, 30)
+        await asyncio.wait_for(task, scaled(30))
     worker.tasks.clear()
     assert await queue.outcomes() == {(NOOP, "complete"): 20}

@@ -17,6 +17,8 @@ from rapport.jobs.arq_queue import ArqJobQueue
 from rapport.jobs.queue import NOOP
 from rapport.jobs.redis_url import parse_sentinel_url
 from rapport.redis_launcher import RedisServer, find_redis_server, free_port
+from tests.children import kill_group, popen
+from tests.deadlines import scaled
 
 pytestmark = pytest.mark.anyio
 
@@ -31,13 +33,13 @@ def sentinel(redis_server: RedisServer, tmp_path: Path) -> Iterator[int]:
         f"sentinel monitor rapportq 127.0.0.1 {redis_server.port} 1\n"
         "sentinel down-after-milliseconds rapportq 60000\n"
     )
-    process = subprocess.Popen(
+    process = popen(
         [find_redis_server(), str(conf), "--sentinel"],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
     try:
-        deadline = time.monotonic() + 10
+        deadline = time.monotonic() + scaled(10)
         while True:
             with socket.socket() as sock:
                 if sock.connect_ex(("127.0.0.1", port)) == 0:
@@ -47,8 +49,7 @@ def sentinel(redis_server: RedisServer, tmp_path: Path) -> Iterator[int]:
             time.sleep(0.05)
         yield port
     finally:
-        process.terminate()
-        process.wait(10)
+        kill_group(process)
 
 
 async def test_the_queue_runs_through_a_sentinel_url(sentinel: int, redis_url: str) -> None:

@@ -33,6 +33,7 @@ import redis as redis_sync
 
 from rapport.redis_launcher import free_port
 from tests.api.conftest import ndjson_events
+from tests.deadlines import scaled
 from tests.jobs.helpers import ARCHIVE_EGO, zip_archive
 
 START_TIMEOUT = 60.0
@@ -49,7 +50,7 @@ class Up:
     queue: Queue[str | None] = field(default_factory=Queue)
 
     def read_until(self, prefix: str) -> None:
-        deadline = time.monotonic() + START_TIMEOUT
+        deadline = time.monotonic() + scaled(START_TIMEOUT)
         while not (self.lines and self.lines[-1].startswith(prefix)):
             try:
                 line = self.queue.get(timeout=max(0.1, deadline - time.monotonic()))
@@ -61,8 +62,8 @@ class Up:
     def stop(self) -> list[str]:
         """Ctrl-C; a clean exit; every line printed."""
         self.process.send_signal(signal.SIGINT)
-        assert self.process.wait(60) == 0
-        while (line := self.queue.get(timeout=10)) is not None:
+        assert self.process.wait(scaled(60)) == 0
+        while (line := self.queue.get(timeout=scaled(10))) is not None:
             self.lines.append(line)
         return self.lines
 
@@ -111,14 +112,14 @@ def rapport_up(groups: list[int], data: Path, port: int, *args: str) -> Iterator
     finally:
         if process.poll() is None:
             process.kill()
-            process.wait(10)
+            process.wait(scaled(10))
 
 
 def _ready(base: str) -> None:
-    deadline = time.monotonic() + START_TIMEOUT
+    deadline = time.monotonic() + scaled(START_TIMEOUT)
     while True:
         try:
-            if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
+            if httpx.get(f"{base}/readyz", timeout=scaled(2)).status_code == 200:
                 return
         except httpx.HTTPError:
             pass
@@ -144,7 +145,7 @@ def test_rapport_up_serves_persists_and_stops_cleanly(tmp_path: Path, groups: li
         )
         assert ingested.status_code == 200, ingested.text
         score = ingested.json()["scores"]["mastodon/alice"]
-        assert httpx.get(f"{base}/schema", timeout=10).status_code == 200
+        assert httpx.get(f"{base}/schema", timeout=scaled(10)).status_code == 200
 
         # A user uploads a real export archive and sees its score appear.
         archive = zip_archive(tmp_path / "my-x-archive.zip").read_bytes()
@@ -155,7 +156,7 @@ def test_rapport_up_serves_persists_and_stops_cleanly(tmp_path: Path, groups: li
         )
         assert uploaded.status_code == 202, uploaded.text
         status_url = base + uploaded.json()["status_url"]
-        deadline = time.monotonic() + START_TIMEOUT
+        deadline = time.monotonic() + scaled(START_TIMEOUT)
         while (job := httpx.get(status_url, headers=auth).json())["state"] != "complete":
             assert job["state"] in {"queued", "running"}, job
             assert time.monotonic() < deadline, job
@@ -193,7 +194,7 @@ def test_rapport_up_demo_loads_the_example_and_a_busy_port_is_one_line_exit_2(
             capture_output=True,
             text=True,
             env=env | {"RAPPORT_DATA_DIR": str(tmp_path / "busy")},
-            timeout=60,
+            timeout=scaled(60),
         )
     assert failed.returncode == 2
     assert failed.stderr.startswith("rapport: error: cannot listen on 127.0.0.1:")
@@ -231,7 +232,7 @@ def test_rapport_up_demo_loads_the_example_and_a_busy_port_is_one_line_exit_2(
             capture_output=True,
             text=True,
             env=_env(tmp_path / "offline"),
-            timeout=60,
+            timeout=scaled(60),
         )
         assert offline.returncode == 0, offline.stderr
         server, local = online.json(), json.loads(offline.stdout)
@@ -271,7 +272,7 @@ def _start(groups: list[int], data: Path, *args: str) -> Queue[str | None]:
 
 
 def _events(base: str, auth: dict[str, str]) -> int:
-    response = httpx.get(f"{base}/v1/accounts/mastodon/alice", headers=auth, timeout=10)
+    response = httpx.get(f"{base}/v1/accounts/mastodon/alice", headers=auth, timeout=scaled(10))
     assert response.status_code == 200, response.text
     return int(response.json()["events"])
 
@@ -300,7 +301,7 @@ def test_kill_9_of_redis_and_of_rapport_up_loses_nothing(tmp_path: Path, groups:
 
         orphan = _redis_pid(data)
         up.process.kill()  # SIGKILL: no clean-up at all, its Redis is left running
-        up.process.wait(10)
+        up.process.wait(scaled(10))
 
     with rapport_up(groups, data, port) as up:
         _ready(base)
@@ -314,7 +315,7 @@ def test_kill_9_of_redis_and_of_rapport_up_loses_nothing(tmp_path: Path, groups:
 def _rapport(data: Path, *args: str) -> subprocess.CompletedProcess[str]:
     """A `rapport` command as a user runs it next to `rapport up`: no RAPPORT_REDIS_URL."""
     return subprocess.run(
-        [RAPPORT, *args], capture_output=True, text=True, env=_env(data), timeout=60
+        [RAPPORT, *args], capture_output=True, text=True, env=_env(data), timeout=scaled(60)
     )
 
 
@@ -348,7 +349,7 @@ def test_commands_find_the_private_redis_of_rapport_up(tmp_path: Path, groups: l
 
         # `rapport api` serves from it: the key made above works there too.
         api_port = free_port()
-        assert _start(groups, data, "api", "--port", str(api_port)).get(timeout=60) == using
+        assert _start(groups, data, "api", "--port", str(api_port)).get(timeout=scaled(60)) == using
         _ready(f"http://127.0.0.1:{api_port}")
         auth = {"Authorization": f"Bearer {key}"}
         assert httpx.get(f"http://127.0.0.1:{api_port}/v1/accounts", headers=auth).is_success
@@ -376,7 +377,7 @@ def test_a_killed_rapport_up_leaves_a_record_known_as_stale(
     with rapport_up(groups, data, port) as up:
         killed = up.process.pid
         up.process.kill()  # SIGKILL: its record stays, and its Redis too (an orphan)
-        up.process.wait(10)
+        up.process.wait(scaled(10))
     assert (data / "rapport-up.json").exists()
     assert _redis_pid(data) > 0  # the orphan answers: only the dead process tells it is stale
 

@@ -25,7 +25,9 @@ from rapport.api import create_app
 from rapport.redis_launcher import free_port
 from rapport.settings import Settings
 from tests.api.conftest import NDJSON, Clock, bearer, make_keys, ndjson_events
+from tests.children import kill_group, popen
 from tests.conftest import ROOT
+from tests.deadlines import scaled
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -117,12 +119,12 @@ def browser() -> Iterator[Browser]:
 
 
 def _wait_ready(base: str, processes: list[subprocess.Popen[bytes]]) -> None:
-    deadline = time.monotonic() + START_TIMEOUT
+    deadline = time.monotonic() + scaled(START_TIMEOUT)
     while True:
         for process in processes:
             assert process.poll() is None, f"{process.args} exited with {process.returncode}"
         try:
-            if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
+            if httpx.get(f"{base}/readyz", timeout=scaled(2)).status_code == 200:
                 return
         except httpx.HTTPError:
             pass
@@ -150,7 +152,7 @@ def serve_rapport(redis_url: str, tmp_path: Path, *, worker: bool) -> Iterator[s
             for command in commands:
                 log = logs.enter_context((tmp_path / f"{command[0]}.log").open("wb"))
                 processes.append(
-                    subprocess.Popen(
+                    popen(
                         [str(BIN / "rapport"), *command],
                         env=env,
                         stdout=log,
@@ -161,13 +163,7 @@ def serve_rapport(redis_url: str, tmp_path: Path, *, worker: bool) -> Iterator[s
             yield base
         finally:
             for process in processes:
-                process.terminate()
-            for process in processes:
-                try:
-                    process.wait(30)
-                except subprocess.TimeoutExpired:
-                    process.kill()
-                    process.wait(10)
+                kill_group(process, grace=30)
 
 
 def shot(page: Page, name: str) -> None:

@@ -21,6 +21,7 @@ import pytest
 from playwright.sync_api import Browser, Page
 
 from tests.api.conftest import NDJSON, bearer, make_keys, ndjson_events
+from tests.deadlines import scaled
 from tests.jobs.helpers import ARCHIVE_EGO, zip_archive
 from tests.web.conftest import CHROMIUM, WAIT_MS, serve_rapport, shot
 
@@ -47,7 +48,7 @@ def _ingest(site: Site, key: str, ego: str) -> None:
         f"{site.base}/v1/ingest",
         content=ndjson_events(60, ego=ego),
         headers=bearer(key) | NDJSON,
-        timeout=30,
+        timeout=scaled(30),
     )
     assert answer.status_code == 200, answer.text
 
@@ -169,6 +170,6 @@ def test_chromium_is_debians() -> None:
     """The browser is the system package, not a download (scripts/test installs it)."""
     assert shutil.which("chromium") == CHROMIUM
     version = subprocess.run(
-        [CHROMIUM, "--version"], capture_output=True, text=True, check=True, timeout=60
+        [CHROMIUM, "--version"], capture_output=True, text=True, check=True, timeout=scaled(60)
     ).stdout
     assert "Chromium" in version

@@ -248,37 +248,64 @@ async def run_worker(
     stop: asyncio.Event | None = None,
 ) -> None:
     """Run a worker until SIGTERM/SIGINT (or until `stop` is set, when given: then the caller
-    owns the signals, as `rapport up` does). Restarts it after a Redis outage."""
+    owns the signals, as `rapport up` does). Restarts it after a Redis outage.
+
+    Signals are always handled here, never by arq: arq cancels its main task once, and a
+    cancellation can be lost inside a Redis call (asyncio.timeout in Python 3.11 turns a cancel
+    that lands as a read times out into a TimeoutError, which redis-py retries). The worker then
+    polled on and its process never exited (seen under load: `rapport up` hung on Ctrl-C). So
+    after arq's own graceful stop, the main task is cancelled again until it ends."""
+    loop = asyncio.get_running_loop()
+    signals: tuple[signal.Signals, ...] = ()
+    if stop is None:
+        stop = asyncio.Event()
+        signals = (signal.SIGINT, signal.SIGTERM)
+        for sig in signals:
+            loop.add_signal_handler(sig, stop.set)
     stopping = asyncio.Event()
-    while not stopping.is_set():
-        worker = create_worker(
-            settings,
-            data_url=data_url,
-            queue_url=queue_url,
-            options=options,
-            handle_signals=stop is None,
-        )
-        worker.on_stop = lambda _sig: stopping.set()
-        watcher: asyncio.Task[None] | None = None
-        if stop is not None:
-
-            async def watch(w: Worker = worker) -> None:
-                await stop.wait()
-                stopping.set()
-                w.handle_sig_wait_for_completion(signal.SIGTERM)
-
-            watcher = asyncio.create_task(watch())
-        try:
-            await worker.async_run()
-            if options is not None and options.burst:
-                stopping.set()
-        except asyncio.CancelledError:
-            if not stopping.is_set():
-                raise
-        except (RedisError, OSError) as exc:
-            log.warning("worker lost Redis (%s); restarting in 1s", type(exc).__name__)
-            await asyncio.sleep(1.0)
-        finally:
-            if watcher is not None:
+    try:
+        while not stopping.is_set():
+            worker = create_worker(
+                settings,
+                data_url=data_url,
+                queue_url=queue_url,
+                options=options,
+                handle_signals=False,
+            )
+            worker.on_stop = lambda _sig: stopping.set()
+            watcher = asyncio.create_task(_stop_when(stop, stopping, worker, settings))
+            try:
+                await worker.async_run()
+                if options is not None and options.burst:
+                    stopping.set()
+            except asyncio.CancelledError:
+                if not stopping.is_set():
+                    raise
+            except (RedisError, OSError) as exc:
+                log.warning("worker lost Redis (%s); restarting in 1s", type(exc).__name__)
+                await asyncio.sleep(1.0)
+            finally:
                 watcher.cancel()
-            await _close(worker)
+                await _close(worker)
+    finally:
+        for sig in signals:
+            loop.remove_signal_handler(sig)
+
+
+#: How often a stopping worker's main task is cancelled again once arq's grace has passed.
+_RECANCEL_SECONDS = 1.0
+
+
+async def _stop_when(
+    stop: asyncio.Event, stopping: asyncio.Event, worker: Worker, settings: Settings
+) -> None:
+    """Once `stop` is set: arq's graceful stop (no new jobs, running ones get
+    `worker_shutdown_seconds`, then cancelled), then cancel the main task until it ends."""
+    await stop.wait()
+    stopping.set()
+    worker.handle_sig_wait_for_completion(signal.SIGTERM)
+    await asyncio.sleep(settings.worker_shutdown_seconds + _RECANCEL_SECONDS)
+    while worker.main_task is not None and not worker.main_task.done():
+        log.warning("worker still running after its stop; cancelling it again")
+        worker.main_task.cancel()
+        await asyncio.sleep(_RECANCEL_SECONDS)
