@@ -121,7 +121,7 @@ async def _load_demo(redis: Redis, settings: Settings) -> int:
         events,
         now=now,
         config=config,
-        dedup_window_days=settings.dedup_window_days,
+        max_ids=settings.dedup_max_ids,
         events_retention_days=settings.events_retention_days,
     )
     egos = {AccountRef(e.platform, e.ego) for e in events}
