@@ -77,7 +77,7 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=
         int,
         msgspec.Meta(ge=1),
         _doc(
-            "Most event ids one account remembers for de-duplication (about 105 bytes of Redis "
+            "Most event ids one account remembers for de-duplication (102-115 bytes of Redis "
             "each, whatever the id's length). Every counted event's id is kept, however old; "
             "past this many, the oldest are forgotten and events that old are refused, so "
             "nothing is ever counted twice (docs/jobs.md)."
