@@ -145,7 +145,7 @@ async def seed(url: str) -> str:
                 _events(account),
                 now=now,
                 config=config,
-                dedup_window_days=400,
+                max_ids=1_000_000,
                 events_retention_days=3650,
             )
             await scores.refresh(

@@ -201,7 +201,7 @@ async def ingest_in_worker(url: str, settings: Settings, total: int, batch: int)
             data[p.start : p.start + p.count],
             now=T0.timestamp() + 86400 * 365,
             config=config,
-            dedup_window_days=settings.dedup_window_days,
+            max_ids=settings.dedup_max_ids,
             events_retention_days=3650,
         )
         return result.accepted

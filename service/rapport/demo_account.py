@@ -73,7 +73,7 @@ async def load_demo_account(
                 events[start:end],
                 now=cut,
                 config=config,
-                dedup_window_days=settings.dedup_window_days,
+                max_ids=settings.dedup_max_ids,
                 events_retention_days=settings.events_retention_days,
             )
             loaded += result.accepted

@@ -131,10 +131,15 @@ class Profile(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=T
     url: Annotated[str, msgspec.Meta(max_length=2048)] | None = None
 
 
-class MissingData(msgspec.Struct, kw_only=True, frozen=True):
+class MissingData(msgspec.Struct, kw_only=True, frozen=True, omit_defaults=True):
     """Data a source could not provide (or the metric could not use), and what that did to the
     score. Missing data is reported, never an error: an archive without direct messages still
-    scores, and says so."""
+    scores, and says so.
+
+    `source` is set by the service when it keeps a connector's report with the account
+    (`archive` or `api`, see rapport.storage.sources); it is absent where the note comes from
+    the metric itself or from a file scored offline."""
 
     data: str
     effect: str
+    source: str | None = None

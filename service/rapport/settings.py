@@ -75,15 +75,16 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=
         msgspec.Meta(ge=1, le=3650),
         _doc("How long raw events are kept (for recomputing a past score), in days."),
     ] = 90
-    dedup_window_days: Annotated[
+    dedup_max_ids: Annotated[
         int,
-        msgspec.Meta(ge=1, le=3650),
+        msgspec.Meta(ge=1),
         _doc(
-            "How far back event ids are remembered for de-duplication, in days before an "
-            "account's newest event; older events are refused as stale, so a replay never "
-            "double-counts."
+            "Most event ids one account remembers for de-duplication (102-115 bytes of Redis "
+            "each, whatever the id's length). Every counted event's id is kept, however old; "
+            "past this many, the oldest are forgotten and events that old are refused, so "
+            "nothing is ever counted twice (docs/jobs.md)."
         ),
-    ] = 400
+    ] = 1_000_000
     score_history_len: Annotated[
         int, msgspec.Meta(ge=1, le=10_000), _doc("Scores kept in each account's history.")
     ] = 100

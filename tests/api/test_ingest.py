@@ -147,3 +147,27 @@ def test_events_the_store_cannot_hold_honestly_are_refused(
         "/v1/ingest", content=array, headers={**api.acme, "Content-Type": "application/json"}
     )
     assert r.json()["errors"][0]["field"] == f"[3].{field}"
+
+
+def test_a_years_old_event_is_counted_and_a_resend_is_a_duplicate(api: Api) -> None:
+    """Issue 13: the old store refused, as `stale`, events over 400 days older than the
+    account's newest; a backfill through the API now counts them, once."""
+    api.client.post("/v1/ingest", content=ndjson_events(20), headers={**api.acme, **NDJSON})
+    years_ago = msgspec.json.encode(
+        {
+            "platform": "mastodon",
+            "ego": "alice",
+            "counterpart": "old-friend",
+            "direction": "in",
+            "kind": "reply",
+            "at": "2019-05-01T10:00:00Z",
+            "event_id": "ev-2019",
+        }
+    )
+    first = api.client.post("/v1/ingest", content=years_ago, headers={**api.acme, **NDJSON})
+    assert first.status_code == 200, first.text
+    assert (first.json()["accepted"], first.json()["refused"]) == (1, {})
+    again = api.client.post("/v1/ingest", content=years_ago, headers={**api.acme, **NDJSON})
+    assert (again.json()["accepted"], again.json()["duplicates"]) == (0, 1)
+    account = api.client.get("/v1/accounts/mastodon/alice", headers=api.acme).json()
+    assert account["events"] == 21

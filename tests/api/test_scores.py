@@ -70,6 +70,9 @@ def test_batch_in_order_with_not_found(loaded: Api) -> None:
     assert [r["status"] for r in results] == ["not_found", "ok", "not_scored"]
     single = loaded.client.get("/v1/accounts/mastodon/alice/score", headers=loaded.acme).json()
     assert results[1]["score"] == single["score"]
+    assert results[1]["missing"] == [note["data"] for note in single["missing"]]
+    assert results[1]["missing"]  # the example has no profiles: the score says so
+    assert "missing" not in results[0]
 
 
 def test_history_grows_with_each_ingest(loaded: Api) -> None:

@@ -343,7 +343,7 @@ def test_an_archive_uploaded_to_the_api_pod_is_scored_by_the_worker_pod(
         assert len(tracked) == 1, tracked
         assert job["state"] == "complete", (job, worker_log.read_text()[-3000:])
         ego = job["result"]["account"]
-        assert job["result"]["accepted"] > 0
+        assert job["result"]["stored"] > 0
         status, body = http_get(f"{base}/v1/accounts/twitter/{ego}/score", auth)
         assert status == 200, body
         assert 0 <= json.loads(body)["score"] <= 100

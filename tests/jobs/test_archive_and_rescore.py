@@ -44,11 +44,11 @@ async def test_an_uploaded_archive_is_ingested_scored_and_removed(
     info = await finished(queue, "arch")
     assert info.state is JobState.COMPLETE, info.error
     assert info.result["account"] == ARCHIVE_EGO
-    assert info.result["accepted"] > 0
+    assert info.result["stored"] > 0
     assert not upload.exists()
     record = await accounts.get(redis, "acme", EGO)
     assert record is not None
-    assert record.events == info.result["accepted"]
+    assert record.events == info.result["stored"]
     assert await scores.get_current(redis, "acme", EGO) is not None
 
     # The same archive uploaded again changes nothing (events are de-duplicated by id).
@@ -56,7 +56,7 @@ async def test_an_uploaded_archive_is_ingested_scored_and_removed(
     zip_archive(Path(settings.upload_dir) / "a2.zip")
     await queue.enqueue(ARCHIVE, _payload("a2.zip"), job_id="arch2")
     again = await finished(queue, "arch2")
-    assert (again.result["accepted"], again.result["duplicates"]) == (0, info.result["accepted"])
+    assert (again.result["stored"], again.result["duplicates"]) == (0, info.result["stored"])
     after = await redis.hgetall(keys.AccountKeys("acme", "twitter", ARCHIVE_EGO).relationships)  # type: ignore[misc]
     assert after == before
 
@@ -175,11 +175,11 @@ async def test_rescore_stores_a_score_that_decay_moved_before_it_is_old(
             conversation(120),
             now=clock.now,
             config=jc.config,
-            dedup_window_days=400,
+            max_ids=1_000_000,
             events_retention_days=3650,
         )
         alice = AccountRef("mastodon", "alice")
-        stored, _ = await rescore_and_notify(jc, "acme", alice)
+        stored = (await rescore_and_notify(jc, "acme", alice))[0].score
         assert await rescore_due(jc, RescorePayload()) == {"checked": 1, "stored": 0}
 
         clock.now += 60 * 86_400.0

@@ -49,11 +49,11 @@ async def test_refresh_ingests_scores_and_stores_the_cursor(
     worker.start(_options())
     info = await finished(queue, await _refresh(queue))
     assert info.state is JobState.COMPLETE, info.error
-    assert info.result["accepted"] > 0
+    assert info.result["stored"] > 0
     ego = AccountRef("twitter", EGO)
     record = await accounts.get(redis, "acme", ego)
     assert record is not None
-    assert record.events == info.result["accepted"]
+    assert record.events == info.result["stored"]
     assert await scores.get_current(redis, "acme", ego) is not None
     cursor = await redis.get(keys.refresh_cursor("acme", "twitter", HANDLE))
     assert cursor is not None
@@ -73,8 +73,8 @@ async def test_a_refresh_that_runs_twice_lands_once(
     await redis.delete(keys.refresh_cursor("acme", "twitter", HANDLE))
     second = await finished(queue, await _refresh(queue))
     assert second.state is JobState.COMPLETE, second.error
-    assert second.result["accepted"] == 0
-    assert second.result["duplicates"] >= first.result["accepted"]
+    assert second.result["stored"] == 0
+    assert second.result["duplicates"] >= first.result["stored"]
     assert await redis.hgetall(ego_keys.relationships) == relationships  # type: ignore[misc]
     assert await redis.zcard(ego_keys.events) == events
 

@@ -163,7 +163,7 @@ def test_rapport_up_serves_persists_and_stops_cleanly(tmp_path: Path, groups: li
             time.sleep(0.1)
         scored = httpx.get(f"{base}/v1/accounts/twitter/{ARCHIVE_EGO}", headers=auth)
         assert scored.status_code == 200
-        assert scored.json()["events"] == job["result"]["accepted"] > 0
+        assert scored.json()["events"] == job["result"]["stored"] > 0
         assert scored.json()["score"] is not None
         tail = up.stop()
         assert tail[-1] == "Stopped."

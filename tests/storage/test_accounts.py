@@ -6,9 +6,10 @@ import pytest
 from redis.asyncio import Redis
 
 from rapport.metric import MetricConfig
-from rapport.model import AccountRef, Profile
-from rapport.storage import accounts, keys, profiles, scores
+from rapport.model import AccountRef, MissingData, Profile
+from rapport.storage import accounts, keys, profiles, scores, sources
 from rapport.storage.ingest import ingest
+from rapport.storage.records import SourceReport
 from tests.storage.conftest import conversation
 
 pytestmark = pytest.mark.anyio
@@ -39,13 +40,18 @@ async def test_delete_purges_every_key_of_the_account(redis: Redis) -> None:
         events,
         now=NOW,
         config=config,
-        dedup_window_days=400,
+        max_ids=1_000_000,
         events_retention_days=3650,
     )
     await profiles.put(redis, "acme", ref, [Profile(platform="mastodon", account="friend1")])
+    note = MissingData(data="likes", effect="not in the export")
+    await sources.put(
+        redis, "acme", ref, SourceReport(source="archive", reported_at=NOW, missing=[note])
+    )
     for r in (ref, other):
         await scores.refresh(redis, "acme", r, now=NOW, config=config, history_len=5)
     k = keys.AccountKeys("acme", "mastodon", "alice")
+    await redis.zadd(k.legacy_seen, {"e1": 1.0})  # stored before issue 13, not yet migrated
     before = [key async for key in redis.scan_iter(match=k.scan_pattern())]
     assert len(before) == len(k.all())  # the test covers every key kind
 

@@ -1,18 +1,26 @@
 """Ingestion properties, on a real Redis: idempotence, order independence, agreement with the
-batch metric, stale refusal, and no lost update under concurrent writers."""
+batch metric, events of any age counted once, the bound on remembered ids, and no lost update
+under concurrent writers."""
 
 from __future__ import annotations
 
 import asyncio
 import math
 
+import msgspec
 import pytest
 from redis.asyncio import Redis
 
 from rapport.metric import MetricConfig, RelationshipAggregate, aggregate, group_by_account
 from rapport.model import AccountRef, Interaction
-from rapport.storage import keys
-from rapport.storage.ingest import IngestResult, ingest
+from rapport.storage import accounts, keys
+from rapport.storage.ingest import (
+    AHEAD_OF_CLOCK,
+    BEFORE_HISTORY,
+    IngestResult,
+    event_digest,
+    ingest,
+)
 from rapport.storage.records import decode
 from tests.storage.conftest import T0, conversation, event, snapshot
 
@@ -30,7 +38,7 @@ async def _ingest(redis: Redis, events: list[Interaction], tenant: str = "acme")
         events,
         now=NOW,
         config=CONFIG,
-        dedup_window_days=400,
+        max_ids=1_000_000,
         events_retention_days=3650,
     )
 
@@ -83,11 +91,58 @@ async def test_events_are_applied_in_time_order_whatever_the_batch_order(redis: 
     assert await _aggregates(redis) == reversed_state
 
 
-async def test_events_older_than_the_dedup_window_are_refused_as_stale(redis: Redis) -> None:
-    await _ingest(redis, [event(1, hours=500 * 24)])
-    result = await _ingest(redis, [event(2, hours=10)])  # 490 days older than the newest
-    assert (result.accepted, result.stale) == (0, 1)
-    assert (await _aggregates(redis))["bob"].events == 1
+async def test_events_of_any_age_are_counted_once(redis: Redis) -> None:
+    """Issue 13: the old store refused, as "stale", every event more than 400 days older than
+    the account's newest, so a multi-year export or a backfill lost its history."""
+    await _ingest(redis, [event(1, hours=4 * 365 * 24)])  # the newest event first
+    old = [event(n, hours=n) for n in range(2, 12)]  # four years older
+    result = await _ingest(redis, old)
+    assert (result.accepted, result.duplicates, result.refused) == (10, 0, {})
+    again = await _ingest(redis, [*old, event(1, hours=4 * 365 * 24)])
+    assert (again.accepted, again.duplicates, again.refused) == (0, 11, {})
+    assert (await _aggregates(redis))["bob"].events == 11
+
+
+async def _capped(redis: Redis, events: list[Interaction], cap: int) -> IngestResult:
+    return await ingest(
+        redis, "acme", events, now=NOW, config=CONFIG, max_ids=cap, events_retention_days=3650
+    )
+
+
+async def test_past_the_cap_the_oldest_ids_are_forgotten_and_nothing_counts_twice(
+    redis: Redis,
+) -> None:
+    k = keys.AccountKeys("acme", "mastodon", "alice")
+    history = [event(n) for n in range(1, 16)]  # hours 1..15
+    first = await _capped(redis, history, cap=10)
+    assert first.accepted == 15  # a batch is counted whole, then the oldest 5 ids are forgotten
+    assert await redis.zcard(k.seen) == 10
+    record = await accounts.get(redis, "acme", ALICE)
+    assert record is not None
+    assert record.dedup_horizon == T0_EPOCH + 5 * 3600
+
+    again = await _capped(redis, history, cap=10)
+    assert (again.accepted, again.duplicates, again.refused) == (0, 10, {BEFORE_HISTORY: 5})
+    older_unseen = await _capped(redis, [event(99, hours=2.5)], cap=10)
+    assert older_unseen.refused == {BEFORE_HISTORY: 1}  # cannot tell it from a counted one
+
+    newer = await _capped(redis, [event(n) for n in range(16, 19)], cap=10)
+    assert newer.accepted == 3
+    assert await redis.zcard(k.seen) == 10  # never more than the cap
+    assert (await _aggregates(redis))["bob"].events == 18
+    moved = await accounts.get(redis, "acme", ALICE)
+    assert moved is not None
+    assert moved.dedup_horizon == T0_EPOCH + 8 * 3600
+
+
+async def test_the_cap_is_counted_in_ids_whatever_their_length(redis: Redis) -> None:
+    long_ids = [msgspec.structs.replace(event(n), event_id=f"{'x' * 500}{n}") for n in range(1, 6)]
+    await _capped(redis, long_ids, cap=100)
+    k = keys.AccountKeys("acme", "mastodon", "alice")
+    members = await redis.zrange(k.seen, 0, -1)
+    assert len(members) == 5
+    assert {len(m) for m in members} == {16}
+    assert set(members) == {event_digest(e.event_id) for e in long_ids}
 
 
 async def test_accounts_and_tenants_are_kept_apart(redis: Redis) -> None:
@@ -113,5 +168,26 @@ async def test_concurrent_ingests_lose_no_update(redis: Redis) -> None:
 async def test_events_far_in_the_future_are_rejected_not_stored(redis: Redis) -> None:
     future = event(9, hours=(NOW - T0_EPOCH) / 3600 + 48)  # two days after the server clock
     result = await _ingest(redis, [event(1), future])
-    assert (result.accepted, result.rejected) == (1, 1)
+    assert (result.accepted, result.refused) == (1, {AHEAD_OF_CLOCK: 1})
+    assert result.read == 2
     assert (await _aggregates(redis))["bob"].events == 1
+
+
+async def test_an_account_stored_before_issue_13_is_migrated_without_counting_twice(
+    redis: Redis,
+) -> None:
+    """The old store kept raw ids for 400 days before the newest event and forgot older ones:
+    its set becomes digests, and events older than its oldest remembered id (perhaps counted,
+    perhaps not: it cannot be told) are refused instead of counted again."""
+    k = keys.AccountKeys("acme", "mastodon", "alice")
+    counted = [event(n) for n in range(1, 11)]  # ten events counted by the old store ...
+    await _ingest(redis, counted)
+    await redis.delete(k.seen)
+    await redis.zadd(k.legacy_seen, {e.event_id: e.at.timestamp() for e in counted[4:]})
+    # ... which remembers only the six newest ids.
+    result = await _ingest(redis, [*counted, event(11), event(12, hours=0.5)])
+    assert (result.accepted, result.duplicates) == (1, 6)  # event 11 is new
+    assert result.refused == {BEFORE_HISTORY: 5}  # 1-4 and the never-seen 12, older still
+    assert not await redis.exists(k.legacy_seen)
+    assert await redis.zcard(k.seen) == 7
+    assert (await _aggregates(redis))["bob"].events == 11

@@ -1,6 +1,7 @@
 """Ingestion properties over generated batches, on the real Redis: re-sending any part of what
-was ingested changes nothing, and a batch (one event per id) is stored the same whatever its
-order. Generated batches reuse ids and mix two accounts, five counterparts and every kind."""
+was ingested changes nothing, a batch (one event per id) is stored the same whatever its
+order, and overlapping imports spanning twenty years count every event exactly once. Generated
+batches reuse ids and mix accounts, five counterparts and every kind."""
 
 from __future__ import annotations
 
@@ -11,9 +12,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from redis.asyncio import Redis
 
-from rapport.metric import MetricConfig
+from rapport.metric import MetricConfig, RelationshipAggregate
 from rapport.model import Direction, Interaction, Kind
+from rapport.storage import keys
 from rapport.storage.ingest import ingest
+from rapport.storage.records import decode
 from tests.storage.conftest import T0, snapshot
 
 NOW = 1_900_000_000.0
@@ -54,7 +57,7 @@ def _run(url: str, *batches: list[Interaction]) -> dict[str, object]:
                     batch,
                     now=NOW,
                     config=MetricConfig(),
-                    dedup_window_days=400,
+                    max_ids=1_000_000,
                     events_retention_days=3650,
                 )
             return await snapshot(client)
@@ -85,3 +88,77 @@ def test_one_batch_is_counted_the_same_in_any_order(
     shuffled = list(batch)
     order.shuffle(shuffled)  # type: ignore[attr-defined]
     assert _run(redis_url, shuffled) == _run(redis_url, batch)
+
+
+#: Events spread over twenty years, ids reused: a history several exports long. An event's id
+#: fixes its time (a platform dates a post once), so every source dates a repeat alike.
+years = st.lists(
+    st.builds(
+        lambda n, cp, kind: Interaction(
+            platform="mastodon",
+            ego="ego",
+            counterpart=f"cp{cp}",
+            direction=Direction.OUT,
+            kind=kind,
+            at=T0 - timedelta(days=n * 7919 % (20 * 365), seconds=n),
+            event_id=f"e{n}",
+            text_len=30,
+        ),
+        st.integers(0, 60),
+        st.integers(0, 4),
+        st.sampled_from(list(Kind)),
+    ),
+    min_size=1,
+    max_size=50,
+)
+
+
+def _counted(url: str, batches: list[list[Interaction]], cap: int) -> tuple[int, int, int]:
+    """(events counted, events in the stored aggregates, ids remembered)."""
+
+    async def go() -> tuple[int, int, int]:
+        client = Redis.from_url(url)
+        try:
+            await client.flushall()
+            counted = 0
+            for batch in batches:
+                result = await ingest(
+                    client,
+                    "acme",
+                    batch,
+                    now=NOW,
+                    config=MetricConfig(),
+                    max_ids=cap,
+                    events_retention_days=3650,
+                )
+                assert result.read == len(batch)
+                counted += result.accepted
+            k = keys.AccountKeys("acme", "mastodon", "ego")
+            raws = await client.hvals(k.relationships)  # type: ignore[misc]
+            stored = sum(decode(raw, RelationshipAggregate).events for raw in raws)
+            return counted, stored, int(await client.zcard(k.seen))
+        finally:
+            await client.aclose()
+
+    return asyncio.run(go())
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(history=years, data=st.data())
+def test_overlapping_imports_of_any_age_count_every_event_once(
+    redis_url: str, history: list[Interaction], data: st.DataObject
+) -> None:
+    """Archives and backfills that overlap, in any order: with room for every id, each distinct
+    event is counted exactly once; with a smaller cap, still never twice, and the ids kept
+    never exceed it."""
+    parts = data.draw(st.lists(st.lists(st.sampled_from(history)), max_size=4))
+    batches = data.draw(st.permutations([history, *parts]))
+    distinct = len({e.event_id for e in history})
+    counted, stored, kept = _counted(redis_url, batches, cap=1_000)
+    assert (counted, stored, kept) == (distinct, distinct, distinct)
+    cap = data.draw(st.integers(1, distinct))
+    counted, stored, kept = _counted(redis_url, batches, cap=cap)
+    assert counted == stored <= distinct
+    assert kept <= cap

@@ -28,7 +28,7 @@ async def _load(redis: Redis, count: int = 120) -> None:
         conversation(count),
         now=NOW,
         config=CONFIG,
-        dedup_window_days=400,
+        max_ids=1_000_000,
         events_retention_days=3650,
     )
 
@@ -80,7 +80,7 @@ async def test_past_as_of_reports_events_lost_to_retention(redis: Redis) -> None
         events,
         now=NOW,
         config=CONFIG,
-        dedup_window_days=400,
+        max_ids=1_000_000,
         events_retention_days=1,  # every test event is older than a day before NOW
     )
     report = await scores.compute(
@@ -115,7 +115,7 @@ async def test_concurrent_refreshes_chain_and_keep_the_newest_data(redis: Redis)
             events[chunk * 20 : (chunk + 1) * 20],
             now=NOW,
             config=CONFIG,
-            dedup_window_days=400,
+            max_ids=1_000_000,
             events_retention_days=3650,
         )
         previous, report = await scores.refresh(

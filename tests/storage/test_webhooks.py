@@ -80,7 +80,7 @@ async def _ingest(redis: Redis, events: int, offset: int = 0) -> None:
         batch,
         now=NOW,
         config=CONFIG,
-        dedup_window_days=400,
+        max_ids=1_000_000,
         events_retention_days=3650,
     )
 

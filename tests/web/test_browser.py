@@ -116,14 +116,37 @@ def test_sign_in_see_your_accounts_upload_an_archive_and_watch_the_score(
         shot(page, "job-progress")
         # the page's script follows the job and shows the score when the worker is done
         page.get_by_text("Done:").wait_for()
-        score = page.locator(".big strong").inner_text()
-        assert score.isdigit()
+        counts = page.locator("table.counts")
+        read = counts.get_by_role("row", name="Read from the archive").locator("td").inner_text()
+        stored = counts.get_by_role("row", name="Stored (new)").locator("td").inner_text()
+        assert read == stored != "0"  # every event of the export counts, however old
+        # the score now and as of the export's own date, each with its date, and why they differ
+        now_score = page.locator(".score-at.now strong").inner_text()
+        end_score = page.locator(".score-at.end strong").inner_text()
+        assert float(now_score) <= 100
+        assert "(the end of your data)" in page.locator(".score-at.end").inner_text()
+        assert page.locator(".why-different").inner_text().startswith("Your data ends on 2024-")
         shot(page, "job-done")
         page.get_by_role("link", name=f"See why {ARCHIVE_EGO} scored this").click()
         page.wait_for_url(f"**/ui/accounts/twitter/{ARCHIVE_EGO}")
         shot(page, "account-uploaded")
-        assert page.locator(".headline .big strong").inner_text() == score
+        both = page.locator(".data-end .score-at strong")
+        assert [both.nth(0).inner_text(), both.nth(1).inner_text()] == [now_score, end_score]
         assert page.get_by_role("heading", name="Missing data").is_visible()
+        assert page.get_by_text("(reported by the uploaded archive)").first.is_visible()
+
+        # the same archive again: nothing new, and the page says why
+        page.goto(f"{site.base}/ui/upload")
+        page.get_by_label("Platform").select_option("twitter")
+        page.get_by_label("Export archive (.zip)").set_input_files(str(archive))
+        page.get_by_role("button", name="Upload and score").click()
+        page.wait_for_url("**/ui/jobs/**")
+        page.get_by_text("Done:").wait_for()
+        assert page.get_by_role("status").inner_text() == (
+            f"Done: Nothing new: all {read} events of this archive were already stored "
+            "(from an earlier upload, or an archive that overlaps it)."
+        )
+        shot(page, "job-reupload")
 
         page.goto(f"{site.base}/ui/accounts")
         assert page.get_by_role("link", name=f"twitter {ARCHIVE_EGO}").is_visible()

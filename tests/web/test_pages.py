@@ -3,20 +3,23 @@ of attacker-controlled text, the security headers, and the SVG charts."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 from datetime import UTC, datetime
 from pathlib import Path
 
 import redis as redis_sync
 from litestar.testing import TestClient
+from redis.asyncio import Redis
 
 from rapport.api import create_app
 from rapport.metric.report import LayerReport, ScoreReport
+from rapport.model import AccountRef, MissingData
 from rapport.settings import Settings
-from rapport.storage import keys
-from rapport.storage.records import ScorePoint, decode, encode
+from rapport.storage import keys, sources
+from rapport.storage.records import ScorePoint, SourceReport, decode, encode
 from rapport.web import CSP, svg
-from tests.api.conftest import make_keys
+from tests.api.conftest import NOW, make_keys
 from tests.jobs.helpers import zip_archive
 from tests.web.conftest import Web
 
@@ -280,3 +283,38 @@ def test_the_list_shows_the_trend_from_the_history(web: Web) -> None:
     assert 'class="spark"' in listing
     assert re.search(r"(▲ up|▼ down|= unchanged)", listing)
     assert "last 2 scores" in listing
+
+
+def test_the_account_page_shows_where_the_data_ends_and_what_each_source_lacked(
+    web: Web, redis_url: str
+) -> None:
+    """Events of March 2026, viewed in January 2027 (the app's clock): the score now and the
+    score as of the data's end, each with its date and the reason they differ; and the notes
+    an archive import left with the account, named by their source."""
+    archive_note = MissingData(data="likes received", effect="an export holds none")
+    asyncio.run(
+        _put_source(
+            redis_url, SourceReport(source="archive", reported_at=NOW, missing=[archive_note])
+        )
+    )
+    web.ingest(web.acme_key, ego="alice")
+    web.sign_in(web.acme_key)
+    page = web.client.get("/ui/accounts/mastodon/alice").text
+    assert "Where your data ends" in page
+    assert "as of 2027-01-15 08:00 UTC (now)" in page
+    assert "as of 2026-03-03 11:00 UTC (the end of your data" in page
+    assert (
+        "Your data ends on 2026-03-03; relationships fade without contact, which is why the "
+        "score as of 2027-01-15 is lower than the score as of 2026-03-03." in page
+    )
+    assert "<strong>likes received</strong>: an export holds none" in page
+    assert "(reported by the uploaded archive)" in page
+    assert "Last import from the uploaded archive" in page
+
+
+async def _put_source(url: str, report: SourceReport) -> None:
+    client = Redis.from_url(url)
+    try:
+        await sources.put(client, "acme", AccountRef("mastodon", "alice"), report)
+    finally:
+        await client.aclose()

@@ -98,7 +98,7 @@ class IngestController(Controller):
             events,
             now=now,
             config=services.config,
-            dedup_window_days=settings.dedup_window_days,
+            max_ids=settings.dedup_max_ids,
             events_retention_days=settings.events_retention_days,
         )
         services.metrics.events_ingested.inc(result.accepted)
@@ -109,7 +109,7 @@ class IngestController(Controller):
         return IngestOut(
             accepted=result.accepted,
             duplicates=result.duplicates,
-            stale=result.stale,
+            refused=result.refused,
             relationships_updated=result.relationships_updated,
             accounts=[
                 TrackAccount(platform=r.platform, account=r.account) for r in result.accounts

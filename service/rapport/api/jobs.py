@@ -81,7 +81,16 @@ class JobAccepted(msgspec.Struct, kw_only=True):
 
 class JobOut(msgspec.Struct, kw_only=True):
     """A job: `state` is queued, deferred (a retry after back-off, or a platform's rate-limit
-    reset), running, complete or failed (see the dead letters)."""
+    reset), running, complete or failed (see the dead letters).
+
+    A complete import's `result` explains its counts: `read` = `stored` (new) + `duplicates`
+    (already there) + the `refused` ones, each refusal as `{reason, count, explanation}`, and
+    `message`, one sentence saying the same. `ingest_archive` adds `account`, `platform`,
+    `score` with `score_as_of` (now), `data_end_score` with `data_end` (the end of the
+    account's data, where `rapport score --archive` scores the same export), `why_different`
+    (a sentence, or null when both are the same day) and `missing` (what the archive lacked:
+    `{data, effect, source}`). `refresh_account` adds `pages`, `cursor`, `scores` (by
+    `platform/account`) and `missing`. docs/jobs.md has an example of each."""
 
     id: str
     name: str

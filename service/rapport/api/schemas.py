@@ -92,6 +92,9 @@ class BatchItem(msgspec.Struct, kw_only=True, omit_defaults=True):
     relationships_total: int | None = None
     as_of: datetime | None = None
     metric_version: str | None = None
+    missing: list[str] | None = None
+    """With `ok`: the data the score is missing, by name (the score document has each note's
+    effect and source)."""
 
 
 class BatchResponse(msgspec.Struct, kw_only=True):
@@ -115,12 +118,16 @@ class HistoryOut(msgspec.Struct, kw_only=True):
 
 
 class IngestOut(msgspec.Struct, kw_only=True):
-    """What an ingest did. `stale` events were older than the de-duplication window before
-    the account's newest event and were not counted (so a replay can never double-count)."""
+    """What an ingest did: `accepted` events were counted, `duplicates` were counted before
+    (same event id), and `refused` maps a reason code to the events not counted for it:
+    `before_history` is an event at or before the account's de-duplication horizon, which
+    exists only once the account has remembered `RAPPORT_DEDUP_MAX_IDS` event ids (an event
+    that old could not be told from one already counted). Events of any age are counted
+    otherwise."""
 
     accepted: int
     duplicates: int
-    stale: int
+    refused: dict[str, int] = msgspec.field(default_factory=dict)
     relationships_updated: int
     accounts: list[TrackAccount]
     scores: dict[str, float]

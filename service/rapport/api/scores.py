@@ -24,7 +24,7 @@ from rapport.model import AccountRef
 from rapport.storage import accounts
 from rapport.storage import scores as score_store
 from rapport.storage.changes import AccountId
-from rapport.storage.records import ScorePoint
+from rapport.storage.records import ScoreSummary
 
 __all__ = ["BatchController", "ScoresController"]
 
@@ -151,7 +151,7 @@ def _encoded(body: bytes) -> Response[Any]:
     return Response(body, media_type=MediaType.JSON)
 
 
-def _ok(ref: AccountRef, point: ScorePoint) -> BatchItem:
+def _ok(ref: AccountRef, point: ScoreSummary) -> BatchItem:
     return BatchItem(
         platform=ref.platform,
         account=ref.account,
@@ -161,6 +161,7 @@ def _ok(ref: AccountRef, point: ScorePoint) -> BatchItem:
         relationships_total=point.relationships_total,
         as_of=from_epoch(point.as_of),
         metric_version=point.metric_version,
+        missing=point.missing,
     )
 
 

@@ -235,13 +235,12 @@ def _from_archive(path: Path, platform: str | None) -> _Loaded:
     accounts = group_by_account(imported.interactions)
     if not accounts:  # an archive with no interactions still scores (0, with its reasons)
         accounts = {imported.account: AccountEvents(imported.account)}
-    latest = max((e.at for e in imported.interactions), default=None)
     return _Loaded(
         source=str(path),
         accounts=accounts,
         profiles=profiles,
         missing=list(imported.missing),
-        as_of=imported.generated_at or latest,
+        as_of=imported.own_date(),
     )
 
 

@@ -3,10 +3,17 @@
 The API streamed the upload into the upload directory; this job reads it with the connector
 (`rapport.plugins.host.read_archive`, in a thread: it is file work), and only once the whole
 archive was read and validated does it write anything. Ingestion de-duplicates by event id, so
-a run that is killed after writing and runs again lands its effect once. Success is recorded in
-Redis before the file is removed: a rerun that finds the file gone and the record there knows
-the work landed; a worker that finds neither cannot see the API's upload directory, which is a
-deployment error and a dead letter saying so, never a silent success.
+a run that is killed after writing and runs again lands its effect once, and every event of a
+valid archive counts, however far back it goes. What the archive lacked is kept with the
+account (`rapport.storage.sources`), replacing what an earlier archive lacked.
+
+Success is recorded in Redis before the file is removed: a rerun that finds the file gone and
+the record there knows the work landed; a worker that finds neither cannot see the API's upload
+directory, which is a deployment error and a dead letter saying so, never a silent success.
+
+The result gives the counts (`rapport.jobs.outcome`), the current score and the score as of the
+end of the account's data (an export made two years ago scores lower today: relationships fade
+without contact), each with its date.
 
 A payload names a file, and payloads come from Redis: the path must resolve inside the upload
 directory, so whoever can write to the queue cannot make a worker read arbitrary files.
@@ -16,24 +23,28 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import msgspec
 
 from rapport.jobs.context import JobContext
+from rapport.jobs.outcome import ImportCounts, counts_of
 from rapport.jobs.paths import upload_dir
 from rapport.jobs.queue import ARCHIVE
 from rapport.jobs.runner import JobSpec, Permanent
-from rapport.jobs.scoring import rescore_and_notify
-from rapport.model import AccountRef
+from rapport.jobs.scoring import rescore_and_notify, score_at_data_end
+from rapport.metric.decay import from_epoch
+from rapport.model import AccountRef, MissingData
 from rapport.plugins.archive import ArchiveLimits
 from rapport.plugins.host import read_archive
 from rapport.settings import Settings
-from rapport.storage import accounts, keys, profiles
+from rapport.storage import accounts, keys, profiles, sources
 from rapport.storage.ingest import ingest
+from rapport.storage.records import SourceReport
 
-__all__ = ["SPEC", "ArchivePayload", "archive_path", "upload_limits"]
+__all__ = ["SPEC", "ArchivePayload", "ArchiveResult", "archive_path", "upload_limits"]
 
 #: How long a finished upload is remembered (far longer than any retry schedule).
 _DONE_TTL_SECONDS = 7 * 24 * 3600
@@ -67,6 +78,20 @@ def upload_limits(settings: Settings) -> ArchiveLimits:
     )
 
 
+class ArchiveResult(ImportCounts, kw_only=True):
+    """What an upload did (the job's `result`): the counts, the current score and the score as
+    of the end of the account's data, each with its date, and what the archive lacked."""
+
+    account: str
+    platform: str
+    score: float
+    score_as_of: datetime
+    data_end: datetime | None
+    data_end_score: float | None
+    why_different: str | None
+    missing: list[MissingData]
+
+
 async def ingest_archive(jc: JobContext, p: ArchivePayload) -> dict[str, Any]:
     path = archive_path(jc, p.upload)
     done = keys.archive_done(p.tenant, p.upload)
@@ -91,27 +116,47 @@ async def ingest_archive(jc: JobContext, p: ArchivePayload) -> dict[str, Any]:
         imported.interactions,
         now=now,
         config=jc.config,
-        dedup_window_days=settings.dedup_window_days,
+        max_ids=settings.dedup_max_ids,
         events_retention_days=settings.events_retention_days,
     )
     known = list(imported.profiles)
     if imported.ego_profile is not None:
         known.append(imported.ego_profile)
     await profiles.put(jc.redis, p.tenant, ref, known)
+    own_date = imported.own_date()
+    report = SourceReport(
+        source=sources.ARCHIVE,
+        reported_at=now,
+        data_until=None if own_date is None else own_date.timestamp(),
+        missing=list(imported.missing),
+    )
+    await sources.put(jc.redis, p.tenant, ref, report)
     await accounts.track(jc.redis, p.tenant, ref, now)
-    score, _ = await rescore_and_notify(jc, p.tenant, AccountRef(ref.platform, ref.account))
+    account = AccountRef(ref.platform, ref.account)
+    current, _ = await rescore_and_notify(jc, p.tenant, account)
+    end, end_score = await score_at_data_end(jc, p.tenant, account)
     await jc.redis.set(done, b"1", ex=_DONE_TTL_SECONDS)
     with contextlib.suppress(FileNotFoundError):
         path.unlink()
-    return {
-        "account": ref.account,
-        "platform": ref.platform,
-        "accepted": result.accepted,
-        "duplicates": result.duplicates,
-        "stale": result.stale,
-        "score": score,
-        "missing": [m.data for m in imported.missing],
-    }
+    counts = counts_of(
+        result, what="archive", earlier="from an earlier upload, or an archive that overlaps it"
+    )
+    as_of = current.as_of.timestamp()
+    outcome = ArchiveResult(
+        **msgspec.structs.asdict(counts),
+        account=ref.account,
+        platform=ref.platform,
+        score=current.score,
+        score_as_of=current.as_of,
+        data_end=None if end is None else from_epoch(end),
+        data_end_score=end_score,
+        why_different=None
+        if end_score is None
+        else sources.why_scores_differ(end, end_score, as_of, current.score),
+        missing=sources.labelled(imported.missing, sources.ARCHIVE),
+    )
+    built: dict[str, Any] = msgspec.to_builtins(outcome)
+    return built
 
 
 async def _discard(jc: JobContext, p: ArchivePayload) -> None:

@@ -4,13 +4,16 @@ the step every job that changes data ends with."""
 from __future__ import annotations
 
 from rapport.jobs.context import JobContext
+from rapport.metric import ScoreReport
 from rapport.model import AccountRef
 from rapport.storage import scores, webhooks
 
-__all__ = ["rescore_and_notify"]
+__all__ = ["rescore_and_notify", "score_at_data_end"]
 
 
-async def rescore_and_notify(jc: JobContext, tenant: str, ref: AccountRef) -> tuple[float, int]:
+async def rescore_and_notify(
+    jc: JobContext, tenant: str, ref: AccountRef
+) -> tuple[ScoreReport, int]:
     """Store the account's score now; return it and how many deliveries were queued.
 
     Deliveries come from the account's outbox, where the refresh stored the change (if the
@@ -30,4 +33,14 @@ async def rescore_and_notify(jc: JobContext, tenant: str, ref: AccountRef) -> tu
     queued = await webhooks.flush(jc.redis, tenant, ref, now=now)
     if queued:
         jc.wake_pump.set()
-    return report.score, len(queued)
+    return report, len(queued)
+
+
+async def score_at_data_end(
+    jc: JobContext, tenant: str, ref: AccountRef
+) -> tuple[float | None, float | None]:
+    """(the instant the account's data ends, its score then), or (None, None) without data."""
+    report = await scores.at_data_end(jc.redis, tenant, ref, now=jc.clock(), config=jc.config)
+    if report is None:
+        return None, None
+    return report.as_of.timestamp(), report.score

@@ -407,11 +407,14 @@ def _rules_fired(rules_by_row: Mapping[int, list[str]], names: list[str]) -> lis
 
 
 def _dedupe(items: list[MissingData]) -> list[MissingData]:
-    seen: set[str] = set()
+    """One note per (source, data): an archive and an API refresh may both lack the same data,
+    and each says so."""
+    seen: set[tuple[str | None, str]] = set()
     result = []
     for item in items:
-        if item.data not in seen:
-            seen.add(item.data)
+        key = (item.source, item.data)
+        if key not in seen:
+            seen.add(key)
             result.append(item)
     return result
 

@@ -58,6 +58,12 @@ class ArchiveImport(msgspec.Struct, kw_only=True):
     missing: list[MissingData] = msgspec.field(default_factory=list)
     generated_at: datetime | None = None
 
+    def own_date(self) -> datetime | None:
+        """The instant the export shows the account at: the day it was made, else its newest
+        event. What `rapport score --archive` scores at by default, and where an uploaded
+        archive's data ends: scored at today's date, an old export has faded away."""
+        return self.generated_at or max((e.at for e in self.interactions), default=None)
+
 
 class FetchPage(msgspec.Struct, kw_only=True):
     """One page of a refresh: new events and profiles, and the cursor to resume after it."""

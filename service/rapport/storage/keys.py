@@ -58,12 +58,14 @@ class AccountKeys:
     __slots__ = (
         "events",
         "history",
+        "legacy_seen",
         "meta",
         "outbox",
         "profiles",
         "relationships",
         "score",
         "seen",
+        "sources",
         "summary",
         "tag",
     )
@@ -74,8 +76,12 @@ class AccountKeys:
         self.meta = f"{self.tag}:meta"
         #: hash counterpart -> msgpack `RelationshipAggregate`
         self.relationships = f"{self.tag}:rel"
-        #: sorted set event_id -> event time (dedup window)
-        self.seen = f"{self.tag}:seen"
+        #: sorted set, 16-byte BLAKE2b digest of an event_id -> event time: every counted
+        #: event's id, at most `RAPPORT_DEDUP_MAX_IDS` of them (rapport.storage.ingest)
+        self.seen = f"{self.tag}:ids"
+        #: sorted set event_id -> event time, as written before issue 13 (a 400-day window of
+        #: raw ids); turned into `seen` by the account's next ingest, then gone
+        self.legacy_seen = f"{self.tag}:seen"
         #: sorted set msgpack `Interaction` -> event time (raw events, bounded retention)
         self.events = f"{self.tag}:events"
         #: hash account id -> msgpack `Profile` (the ego's own and its counterparts')
@@ -89,6 +95,9 @@ class AccountKeys:
         #: list of msgpack `ScoreChange`: score changes stored but not yet turned into webhook
         #: deliveries (written in the score's transaction, emptied by `webhooks.flush`)
         self.outbox = f"{self.tag}:outbox"
+        #: hash source (`archive`, `api`) -> msgpack `SourceReport`: what the latest import
+        #: from each source lacked (rapport.storage.sources)
+        self.sources = f"{self.tag}:sources"
 
     def all(self) -> list[str]:
         """Every key of the account (what a delete removes)."""
@@ -102,6 +111,8 @@ class AccountKeys:
             self.history,
             self.summary,
             self.outbox,
+            self.sources,
+            self.legacy_seen,
         ]
 
     def scan_pattern(self) -> str:

@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 import msgspec
 
 from rapport.metric import ScoreReport
+from rapport.model import MissingData
 
 __all__ = [
     "AccountRecord",
@@ -16,6 +17,8 @@ __all__ = [
     "Delivery",
     "ScoreChange",
     "ScorePoint",
+    "ScoreSummary",
+    "SourceReport",
     "Webhook",
     "decode",
     "encode",
@@ -42,7 +45,12 @@ def decode(data: bytes, type_: type[T]) -> T:
 
 
 class AccountRecord(msgspec.Struct, kw_only=True):
-    """A tracked account: when it was tracked and what has been ingested for it."""
+    """A tracked account: when it was tracked and what has been ingested for it.
+
+    `dedup_horizon` stays None until the account's remembered event ids reach
+    `RAPPORT_DEDUP_MAX_IDS`; then the oldest ids are forgotten and it is the time of the newest
+    forgotten one: an event at or before it is refused, because it could not be told from one
+    already counted (rapport.storage.ingest)."""
 
     platform: str
     account: str
@@ -50,6 +58,7 @@ class AccountRecord(msgspec.Struct, kw_only=True):
     events: int = 0
     newest_event_at: float | None = None
     last_ingest_at: float | None = None
+    dedup_horizon: float | None = None
 
 
 class ScorePoint(msgspec.Struct, kw_only=True, frozen=True):
@@ -74,6 +83,31 @@ class ScorePoint(msgspec.Struct, kw_only=True, frozen=True):
             metric_version=report.metric_version,
             config_digest=report.config_digest,
         )
+
+
+class ScoreSummary(ScorePoint, kw_only=True, frozen=True):
+    """The headline of the current score, as a batch look-up reads it: the history point plus
+    the names of the data the score is missing (the full notes are in the score document)."""
+
+    missing: list[str] = msgspec.field(default_factory=list)
+
+    @classmethod
+    def of(cls, report: ScoreReport, computed_at: float) -> ScoreSummary:
+        point = ScorePoint.of(report, computed_at)
+        return cls(
+            **msgspec.structs.asdict(point),
+            missing=[note.data for note in report.missing],
+        )
+
+
+class SourceReport(msgspec.Struct, kw_only=True, frozen=True):
+    """What the latest import from one source (`archive` or `api`) of an account reported:
+    when it ran, the instant its data reaches (an archive's own date), and what it lacked."""
+
+    source: str
+    reported_at: float
+    data_until: float | None = None
+    missing: list[MissingData] = msgspec.field(default_factory=list)
 
 
 class ScoreChange(msgspec.Struct, kw_only=True, frozen=True):

@@ -5,6 +5,8 @@ A score at `as_of` at or after the newest event folded in is read straight from 
 (decoded as `StoredAggregate`s into `AggregateColumns`, the columnar form of
 `RelationshipTable.from_aggregates`). An earlier `as_of` cannot be read from decayed sums, so it
 is recomputed from the kept raw events (bounded retention), and the report says what was lost.
+Either way the document lists what the account's sources reported missing
+(`rapport.storage.sources`), as the offline `rapport score` lists what its input lacked.
 """
 
 from __future__ import annotations
@@ -25,13 +27,21 @@ from rapport.metric import (
 from rapport.metric.aggregate import StoredAggregate
 from rapport.metric.table import AccountEvents, AggregateColumns
 from rapport.model import AccountRef
-from rapport.storage import changes, keys, profiles
+from rapport.storage import changes, keys, profiles, sources
 from rapport.storage import events as raw_events
 from rapport.storage._redis import aw
-from rapport.storage.records import AccountRecord, ScoreChange, ScorePoint, decode, encode
+from rapport.storage.records import (
+    AccountRecord,
+    ScoreChange,
+    ScorePoint,
+    ScoreSummary,
+    decode,
+    encode,
+)
 
 __all__ = [
     "DEFAULT_TOP",
+    "at_data_end",
     "compute",
     "get_current",
     "get_many",
@@ -66,18 +76,24 @@ async def compute(
     aggs = AggregateColumns.gather(map(_read_aggregate, raw_aggs))
     known = await profiles.get_all(redis, tenant, ref)
     ego = known.pop(ref.account, None)
+    missing = sources.merged_missing(await sources.get_all(redis, tenant, ref))
     newest_ref = aggs.newest_ref()
     if as_of is None:
         as_of = now if newest_ref is None else max(now, newest_ref)
     if newest_ref is None or as_of >= newest_ref:
         table = aggs.table(as_of, config)
         return score_table(
-            table, account=ref, config=config, profiles=known, ego_profile=ego, top=top
+            table,
+            account=ref,
+            config=config,
+            profiles=known,
+            ego_profile=ego,
+            top=top,
+            missing=missing,
         )
     bucket = AccountEvents(ref)
     for event in await raw_events.read_until(redis, tenant, ref, as_of):
         bucket.add(event)
-    missing: list[MissingData] = []
     raw_meta = await redis.get(k.meta)
     oldest = await raw_events.oldest_kept(redis, tenant, ref)
     counted = decode(raw_meta, AccountRecord).events if raw_meta is not None else 0
@@ -101,6 +117,27 @@ async def compute(
     )
 
 
+async def at_data_end(
+    redis: Redis,
+    tenant: str,
+    ref: AccountRef,
+    *,
+    now: float,
+    config: MetricConfig,
+    top: int = DEFAULT_TOP,
+) -> ScoreReport | None:
+    """The account's score as of the end of its data (`sources.data_end`: its newest event, or
+    its archive's own date), which is what `rapport score --archive` reports for the same
+    export; None when the account has no data yet."""
+    k = keys.AccountKeys(tenant, ref.platform, ref.account)
+    raw_meta = await redis.get(k.meta)
+    record = None if raw_meta is None else decode(raw_meta, AccountRecord)
+    end = sources.data_end(record, await sources.get_all(redis, tenant, ref))
+    if end is None:
+        return None
+    return await compute(redis, tenant, ref, now=now, config=config, as_of=end, top=top)
+
+
 async def refresh(
     redis: Redis,
     tenant: str,
@@ -122,7 +159,7 @@ async def refresh(
     async with redis.pipeline(transaction=True) as pipe:
         for _ in range(_MAX_RETRIES):
             try:
-                await pipe.watch(k.score, k.relationships, k.profiles)
+                await pipe.watch(k.score, k.relationships, k.profiles, k.sources)
                 previous_raw = await pipe.get(k.score)
                 previous = None if previous_raw is None else decode(previous_raw, ScoreReport).score
                 # Read through the other connection: WATCH still sees every write to the keys.
@@ -130,7 +167,7 @@ async def refresh(
                 point = encode(ScorePoint.of(report, now))
                 pipe.multi()  # type: ignore[no-untyped-call]
                 pipe.set(k.score, encode(report))
-                pipe.set(k.summary, point)
+                pipe.set(k.summary, encode(ScoreSummary.of(report, now)))
                 pipe.lpush(k.history, point)
                 pipe.ltrim(k.history, 0, history_len - 1)
                 changes.announce(pipe, (tenant, ref.platform, ref.account))
@@ -167,7 +204,7 @@ async def get_many(
 
 async def summaries(
     redis: Redis, tenant: str, refs: Sequence[AccountRef]
-) -> list[ScorePoint | None]:
+) -> list[ScoreSummary | None]:
     """Headline figures of the current scores of many accounts, in order, in one MGET (on
     Redis Cluster, `mget_nonatomic` splits it by slot)."""
     if not refs:
@@ -177,7 +214,7 @@ async def summaries(
         raws = await redis.mget_nonatomic(names)
     else:
         raws = await redis.mget(names)
-    return [None if raw is None else decode(raw, ScorePoint) for raw in raws]
+    return [None if raw is None else decode(raw, ScoreSummary) for raw in raws]
 
 
 async def history(

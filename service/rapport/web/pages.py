@@ -24,7 +24,7 @@ from rapport.api.state import Services, services_of
 from rapport.jobs.queue import JobState
 from rapport.metric.report import ScoreReport
 from rapport.model import AccountRef
-from rapport.storage import accounts, apikeys
+from rapport.storage import accounts, apikeys, sources
 from rapport.storage import scores as score_store
 from rapport.storage.records import ApiKeyRecord
 from rapport.web import svg
@@ -45,6 +45,8 @@ __all__ = ["HANDLERS"]
 SIGN_IN = "/ui/sign-in"
 _FINAL = frozenset({JobState.COMPLETE, JobState.FAILED})
 _ARCHIVE_PLATFORMS = ("twitter", "mastodon", "linkedin")  # when no registry is loaded
+#: How the pages name the sources of an account's data (rapport.storage.sources).
+_SOURCE_NAMES = {sources.ARCHIVE: "the uploaded archive", sources.API: "the platform's API"}
 
 Req = Request[Any, Any, Any]
 
@@ -183,8 +185,13 @@ async def account_page(
         "history_svg": svg.history_chart(history),
         "history": history[:10],
         "trend": _trend(history)[1],
+        "imports": await sources.get_all(db, tenant, ref),
+        "source_names": _SOURCE_NAMES,
+        "at_end": None,
+        "why_different": None,
     }
     if report is not None:
+        context.update(await _data_end(services, tenant, ref, report))
         context["bars"] = {
             name: svg.bar(c.points, c.max_points, name) for name, c in report.components.items()
         }
@@ -193,6 +200,21 @@ async def account_page(
         )
         context["evidence"] = [_evidence(r.kinds) for r in report.relationships]
     return page("account.html", **context)
+
+
+async def _data_end(
+    services: Services, tenant: str, ref: AccountRef, report: ScoreReport
+) -> dict[str, Any]:
+    """The score as of the end of the account's data, shown next to the current one when the
+    data ends well before the current score's date (an old export), with the reason."""
+    as_of = report.as_of.timestamp()
+    at_end = await score_store.at_data_end(
+        services.db, tenant, ref, now=services.clock(), config=services.config, top=1
+    )
+    if at_end is None:
+        return {}
+    why = sources.why_scores_differ(at_end.as_of.timestamp(), at_end.score, as_of, report.score)
+    return {"at_end": at_end if why else None, "why_different": why}
 
 
 def _archive_platforms(services: Services) -> list[str]:

@@ -24,11 +24,14 @@ COMPONENT_NAMES = {
 }
 
 
-def when(value: datetime | float | None) -> str:
-    """A timestamp as people read it (UTC, to the minute), or an em dash."""
+def when(value: datetime | float | str | None) -> str:
+    """A timestamp as people read it (UTC, to the minute), or an em dash. A string is ISO 8601,
+    as job results carry their dates."""
     if value is None:
         return "—"
-    if not isinstance(value, datetime):
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    elif not isinstance(value, datetime):
         value = datetime.fromtimestamp(value, UTC)
     return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
 
