@@ -134,7 +134,16 @@ class Profile(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=T
 class MissingData(msgspec.Struct, kw_only=True, frozen=True):
     """Data a source could not provide (or the metric could not use), and what that did to the
     score. Missing data is reported, never an error: an archive without direct messages still
-    scores, and says so."""
+    scores, and says so.
+
+    `hides` is for the metric, which cannot tell "nobody did this" from "the source does not
+    show it" by itself: it names the direction(s) this gap leaves one-sided, where the other
+    side of the same exchanges is in the data (`in`: an export that holds what the account did
+    but not the replies, mentions, likes or reposts it received, or holds them only where the
+    account answered). A channel missing in both directions hides nothing one-sided and leaves
+    `hides` empty. The metric does not score a component that needs the hidden side
+    (docs/metric.md, "Measurable components")."""
 
     data: str
     effect: str
+    hides: tuple[Direction, ...] = ()
