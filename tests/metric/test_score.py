@@ -13,13 +13,15 @@ DAY = 86_400.0
 AS_OF = 1_700_000_000.0
 
 
-def talk(who: str, days_ago: float, direction: Direction, n: int) -> Interaction:
+def talk(
+    who: str, days_ago: float, direction: Direction, n: int, kind: Kind = Kind.MESSAGE
+) -> Interaction:
     return Interaction(
         platform="test",
         ego="ego",
         counterpart=who,
         direction=direction,
-        kind=Kind.MESSAGE,
+        kind=kind,
         at=from_epoch(AS_OF - days_ago * DAY),
         event_id=f"{who}-{n}",
     )
@@ -113,25 +115,13 @@ def test_layers_fill_from_the_strongest() -> None:
     ]
 
 
-def veto(who: str, kind: Kind, direction: Direction, n: int) -> Interaction:
-    return Interaction(
-        platform="test",
-        ego="ego",
-        counterpart=who,
-        direction=direction,
-        kind=kind,
-        at=from_epoch(AS_OF - 5 * DAY),
-        event_id=f"veto-{who}-{n}",
-    )
-
-
 def test_vetoed_relationships_are_counted_and_listed_last_with_what_vetoed_them() -> None:
     events = [
         *friendship("bea"),
         *friendship("zed"),  # a friend, then blocked: the veto settles it
-        veto("zed", Kind.BLOCK, Direction.OUT, 1),
-        veto("amy", Kind.MUTE, Direction.IN, 2),
-        veto("amy", Kind.REPORT, Direction.OUT, 3),
+        talk("zed", 5, Direction.OUT, 101, Kind.BLOCK),
+        talk("amy", 5, Direction.IN, 102, Kind.MUTE),
+        talk("amy", 5, Direction.OUT, 103, Kind.REPORT),
     ]
     report = run(events, top=0)
     assert report.relationships_total == 3
