@@ -138,8 +138,17 @@ class MissingData(msgspec.Struct, kw_only=True, frozen=True, omit_defaults=True)
 
     `source` is set by the service when it keeps a connector's report with the account
     (`archive` or `api`, see rapport.storage.sources); it is absent where the note comes from
-    the metric itself or from a file scored offline."""
+    the metric itself or from a file scored offline.
+
+    `hides` is for the metric, which cannot tell "nobody did this" from "the source does not
+    show it" by itself: it names the direction(s) this gap leaves one-sided, where the other
+    side of the same exchanges is in the data (`in`: an export that holds what the account did
+    but not the replies, mentions, likes or reposts it received, or holds them only where the
+    account answered). A channel missing in both directions hides nothing one-sided and leaves
+    `hides` empty. The metric does not score a component that needs the hidden side
+    (docs/metric.md, "Measurable components")."""
 
     data: str
     effect: str
+    hides: tuple[Direction, ...] = ()
     source: str | None = None

@@ -57,13 +57,13 @@ def _history_len(api: Api) -> int:
     return len(api.client.get(PATH + "/score/history", headers=api.acme).json()["history"])
 
 
-def test_real_profiles_replace_the_neutral_prior_as_the_metric_says(api: Api) -> None:
+def test_real_profiles_make_authenticity_measurable_as_the_metric_says(api: Api) -> None:
     api.clock.now = LIVE
     events, profiles = _recorded()
     _ingest(api, events)
     config = MetricConfig()
     before = _score(api)  # also puts the score in this process's cache
-    assert before["components"]["authenticity"]["value"] == config.authenticity.unknown_prior
+    assert before["components"]["authenticity"]["measurable"] is False  # no profile known
 
     r = api.client.post(
         PATH + "/profiles", content=_lines(profiles), headers={**api.acme, **NDJSON}

@@ -11,6 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from rapport.cli import app
+from rapport.metric import METRIC_VERSION
 from tests.deadlines import scaled
 
 RUNNER = CliRunner()
@@ -66,9 +67,9 @@ def test_demo_scores_the_bundled_account_as_json() -> None:
         "counterpart",
         "strength",
         "reciprocity",
-        "in",
-        "out",
-        "active_days",
+        "volume_in_decayed",
+        "volume_out_decayed",
+        "active_days_in_window",
         "last_at",
         "genuine",
     }
@@ -84,7 +85,7 @@ def test_demo_table_is_readable() -> None:
         "Strongest relationships",
         "Layers",
         "Rule fired",
-        "metric 1.0",
+        f"metric {METRIC_VERSION}",
     ):
         assert words in result.stdout
 

@@ -9,7 +9,7 @@ import numpy.typing as npt
 from hypothesis import given
 from hypothesis import strategies as st
 
-from rapport.metric.score import _ranked
+from rapport.metric.relationships import ranked as _ranked
 
 
 def reference_ranked(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import msgspec
+
 from rapport.metric import AudienceProfile, MetricConfig, score_events
 from rapport.metric.decay import from_epoch
 from rapport.model import Direction, Interaction, Kind, MissingData, Profile
@@ -11,13 +13,15 @@ DAY = 86_400.0
 AS_OF = 1_700_000_000.0
 
 
-def talk(who: str, days_ago: float, direction: Direction, n: int) -> Interaction:
+def talk(
+    who: str, days_ago: float, direction: Direction, n: int, kind: Kind = Kind.MESSAGE
+) -> Interaction:
     return Interaction(
         platform="test",
         ego="ego",
         counterpart=who,
         direction=direction,
-        kind=Kind.MESSAGE,
+        kind=kind,
         at=from_epoch(AS_OF - days_ago * DAY),
         event_id=f"{who}-{n}",
     )
@@ -43,10 +47,10 @@ def test_friends_make_genuine_connections_and_points() -> None:
     assert [r.counterpart for r in report.relationships] == ["bea", "cal"] or [
         r.counterpart for r in report.relationships
     ] == ["cal", "bea"]
-    assert (
-        sum(c.points for c in report.components.values()) == report.score
-        or abs(sum(c.points for c in report.components.values()) - report.score) < 0.01
-    )
+    # No profile is known, so authenticity is not measurable and the score is over the rest.
+    assert not report.components["authenticity"].measurable
+    assert report.points_measurable == 90
+    assert abs(sum(c.contribution for c in report.components.values()) - report.score) < 0.01
 
 
 def test_audience_counts_only_relevant_genuine_connections() -> None:
@@ -72,7 +76,11 @@ def test_missing_data_is_reported_with_its_effect() -> None:
     report = run(friendship("bea"), missing=[MissingData(data="messages", effect="none")])
     data = [m.data for m in report.missing]
     assert data == ["messages", "following_count", "counterpart_profiles"]
-    assert report.components["authenticity"].value == 0.5
+    authenticity = report.components["authenticity"]
+    assert (authenticity.measurable, authenticity.value, authenticity.points) == (False, None, 0)
+    assert authenticity.not_measurable_because == (
+        "no profile is known for any of the 1 engaged accounts"
+    )
 
 
 def test_flagged_audience_lowers_authenticity() -> None:
@@ -105,3 +113,50 @@ def test_layers_fill_from_the_strongest() -> None:
         (50, 2, 1),
         (150, 2, 1),
     ]
+
+
+def test_vetoed_relationships_are_counted_and_listed_last_with_what_vetoed_them() -> None:
+    events = [
+        *friendship("bea"),
+        *friendship("zed"),  # a friend, then blocked: the veto settles it
+        talk("zed", 5, Direction.OUT, 101, Kind.BLOCK),
+        talk("amy", 5, Direction.IN, 102, Kind.MUTE),
+        talk("amy", 5, Direction.OUT, 103, Kind.REPORT),
+    ]
+    report = run(events, top=0)
+    assert report.relationships_total == 3
+    assert report.relationships_vetoed == 2
+    listed = [(r.counterpart, r.vetoed, r.vetoed_because) for r in report.relationships]
+    assert listed == [
+        ("bea", False, []),
+        ("amy", True, ["they muted the account", "the account reported them"]),
+        ("zed", True, ["the account blocked them"]),
+    ]
+    zed = report.relationships[2]
+    assert zed.not_genuine_because == ["vetoed: the account blocked them"]
+    assert zed.events_by_kind_all_time == {
+        "message": {"out": 3, "in": 3},
+        "block": {"out": 1, "in": 0},
+    }
+    assert (zed.strength, zed.genuine) == (0.0, False)
+    assert report.genuine_connections == 1
+    # `top` cuts the list after the live ones first
+    assert [r.counterpart for r in run(events, top=1).relationships] == ["bea"]
+    assert [r.counterpart for r in run(events, top=2).relationships] == ["bea", "amy"]
+
+
+def test_evidence_fields_name_their_basis_in_the_json() -> None:
+    """All-time counts and decayed volumes are never two fields that read the same: five
+    messages out a year ago and reciprocity 0.00 now do not contradict each other."""
+    old = [talk("bea", 365 + i, Direction.OUT, i) for i in range(5)]
+    report = run([*old, talk("bea", 1, Direction.IN, 9)], top=0)
+    document = msgspec.json.decode(msgspec.json.encode(report))
+    rel = document["relationships"][0]
+    assert rel["events_by_kind_all_time"] == {"message": {"out": 5, "in": 1}}
+    assert rel["events_all_time"] == 6
+    assert f"{rel['reciprocity']:.2f}" == "0.00"
+    assert 0 < rel["volume_out_decayed"] < 0.02  # five messages of 8, a year of decay
+    assert rel["volume_in_decayed"] > 7
+    assert rel["active_days_in_window"] == 1  # the window is 180 days
+    assert {"in", "out", "kinds", "events", "turns", "active_days"}.isdisjoint(rel)
+    assert (document["decay_half_life_days"], document["active_window_days"]) == (30.0, 180)

@@ -75,9 +75,20 @@ def test_worked_example_number(report: dict, name: str) -> None:
 
 def test_worked_example_stories(report: dict) -> None:
     rels = {r["counterpart"]: r for r in report["relationships"]}
-    assert set(rels) == {"bea", "cal", "dan"}, "the blocked account is not listed"
+    assert [r["counterpart"] for r in report["relationships"]] == ["bea", "cal", "dan", "eve"]
+    assert report["relationships_total"] == 4
+    assert report["relationships_vetoed"] == 1
+    assert rels["eve"]["vetoed"]
+    assert rels["eve"]["vetoed_because"] == ["the account blocked them"]
+    assert rels["eve"]["not_genuine_because"] == ["vetoed: the account blocked them"]
+    assert rels["eve"]["events_by_kind_all_time"] == {
+        "mention": {"out": 0, "in": 2},
+        "block": {"out": 1, "in": 0},
+    }
+    assert report["points_measurable"] == 100
+    assert all(c["measurable"] for c in report["components"].values())
     assert rels["bea"]["genuine"]
-    assert rels["bea"]["turns"] == 2
+    assert rels["bea"]["turns_all_time"] == 2
     assert rels["cal"]["not_genuine_because"] == ["reciprocity 0.00 < 0.2"]
     assert rels["dan"]["not_genuine_because"] == ["no contact in the last 90 days"]
     assert [m["data"] for m in report["missing"]] == ["counterpart_profiles"]

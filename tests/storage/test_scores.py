@@ -6,12 +6,13 @@ from __future__ import annotations
 import asyncio
 from collections import Counter
 
+import msgspec
 import pytest
 from redis.asyncio import Redis
 
-from rapport.metric import MetricConfig, group_by_account, score_events
+from rapport.metric import MetricConfig, ScoreReport, group_by_account, score_events
 from rapport.model import AccountRef
-from rapport.storage import scores
+from rapport.storage import keys, scores
 from rapport.storage.ingest import ingest
 from tests.storage.conftest import conversation
 
@@ -131,3 +132,30 @@ async def test_concurrent_refreshes_chain_and_keep_the_newest_data(redis: Redis)
     # One chain None -> ... -> stored: every score but the last is some later change's previous.
     previous = Counter(p for p, _ in changes)
     assert previous == Counter([None, *(s for _, s in changes)]) - Counter([stored.score])
+
+
+async def test_a_document_an_earlier_metric_version_stored_is_replaced_not_a_failure(
+    redis: Redis,
+) -> None:
+    """1.1 renamed the evidence fields (`in` became `volume_in_decayed`, ...): a 1.0 document
+    left in Redis by an upgrade reads as not scored yet, and the next refresh replaces it and
+    still reports the old number as the previous score (webhooks say "from 42.5")."""
+    await _load(redis)
+    _, report = await scores.refresh(redis, "acme", ALICE, now=NOW, config=CONFIG, history_len=3)
+    old = msgspec.to_builtins(report)
+    old["metric_version"], old["score"] = "1.0", 42.5
+    for relationship in old["relationships"]:
+        relationship["in"] = relationship.pop("volume_in_decayed")
+        relationship["out"] = relationship.pop("volume_out_decayed")
+    key = keys.AccountKeys("acme", ALICE.platform, ALICE.account).score
+    await redis.set(key, msgspec.msgpack.encode(old))
+    with pytest.raises(msgspec.ValidationError):  # the shape this test stands for
+        msgspec.msgpack.decode(await redis.get(key), type=ScoreReport)
+
+    assert await scores.get_current(redis, "acme", ALICE) is None
+    assert await scores.get_many(redis, "acme", [ALICE]) == [None]
+    previous, fresh = await scores.refresh(
+        redis, "acme", ALICE, now=NOW + 1, config=CONFIG, history_len=3
+    )
+    assert previous == 42.5
+    assert await scores.get_current(redis, "acme", ALICE) == fresh

@@ -24,7 +24,7 @@ from typing import Any
 import msgspec
 
 from rapport.errors import InputError, PlatformError
-from rapport.model import MissingData, Profile
+from rapport.model import Direction, MissingData, Profile
 from rapport.plugins.connector import ConnectorConfig, FetchPage
 from rapport.plugins.http import BoundHttp, PlatformHttp, decode_json
 from rapport_connectors.linkedin.connector import DEFAULT_BASE_URL, LinkedInConfig
@@ -147,6 +147,7 @@ async def fetch(
         MissingData(
             data="reactions, comments and reposts by others; followers",
             effect="LinkedIn's Member Data Portability API does not provide them",
+            hides=(Direction.IN,),
         )
     ]
 

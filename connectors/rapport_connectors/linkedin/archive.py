@@ -23,7 +23,7 @@ import re
 from datetime import UTC, datetime, timedelta
 
 from rapport.errors import ArchiveError
-from rapport.model import AccountRef, Interaction, MissingData, Profile
+from rapport.model import AccountRef, Direction, Interaction, MissingData, Profile
 from rapport.plugins.archive import ArchiveSource
 from rapport.plugins.connector import ArchiveImport
 from rapport_connectors.linkedin.mapping import PLATFORM, Mapper, RowError
@@ -161,6 +161,7 @@ class _Reader:
             MissingData(
                 data="what others did on the account's posts (reactions, comments, reposts)",
                 effect="the export holds only the account's own activity and its messages",
+                hides=(Direction.IN,),
             ),
             MissingData(
                 data="followers",

@@ -230,6 +230,7 @@ async def fetch_organization(
         MissingData(
             data="followers, mentions, reposts, and the page's engagement with others' posts",
             effect="not read from LinkedIn's Community Management API",
+            hides=(Direction.IN, Direction.OUT),
         )
     ]
     try:

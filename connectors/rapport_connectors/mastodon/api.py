@@ -23,7 +23,7 @@ import httpx
 import msgspec
 
 from rapport.errors import InputError, PlatformError
-from rapport.model import Interaction, MissingData, Profile
+from rapport.model import Direction, Interaction, MissingData, Profile
 from rapport.plugins.connector import ConnectorConfig, FetchPage
 from rapport.plugins.http import BoundHttp, PlatformHttp, decode_json, next_link
 from rapport_connectors.mastodon.addresses import address_from_acct, host_of
@@ -218,6 +218,7 @@ async def fetch(
                     MissingData(
                         data="notifications and direct messages",
                         effect="the token belongs to another account: only public activity is read",
+                        hides=(Direction.IN,),
                     )
                 )
     else:
@@ -226,6 +227,7 @@ async def fetch(
                 data="notifications and direct messages",
                 effect="no token (RAPPORT_MASTODON_TOKEN): inbound replies, mentions, "
                 "favourites, boosts and direct messages are unknown",
+                hides=(Direction.IN,),
             )
         )
     missing.append(

@@ -545,6 +545,7 @@ class _Reader:
                 "received are inferred only where the account answered them in a conversation "
                 "it had already joined; favourites, boosts and unanswered replies received are "
                 "unknown unless the API is used as well (`rapport fetch mastodon`)",
+                hides=(Direction.IN,),
             ),
         ]
         profile = _replace(ego_profile, following_count=following_count, posts_count=posts_count)

@@ -22,7 +22,7 @@ from typing import Any
 import msgspec
 
 from rapport.errors import InputError, PlatformError
-from rapport.model import Interaction, MissingData, Profile
+from rapport.model import Direction, Interaction, MissingData, Profile
 from rapport.plugins.connector import ConnectorConfig, FetchPage
 from rapport.plugins.http import BoundHttp, PlatformHttp
 from rapport_connectors.twitter import api_schema as api
@@ -117,6 +117,7 @@ async def _tweets(
     http: BoundHttp, state: FetchState, config: TwitterConfig, *, own: bool
 ) -> AsyncIterator[FetchPage]:
     name = "tweets" if own else "mentions"
+    side = Direction.OUT if own else Direction.IN  # the side of the exchanges it holds
     params: dict[str, Any] = {
         "max_results": 100,
         "tweet.fields": TWEET_FIELDS,
@@ -143,14 +144,18 @@ async def _tweets(
                 error = page.errors[0]
                 reason = error.detail or error.title or "an error without detail"
                 state.missing.append(
-                    MissingData(data=name, effect=f"the API returned no {name}: {reason[:200]}")
+                    MissingData(
+                        data=name,
+                        effect=f"the API returned no {name}: {reason[:200]}",
+                        hides=(side,),
+                    )
                 )
                 return
             events, profiles = _tweet_page_events(state, page, own=own)
             yield FetchPage(interactions=events, profiles=profiles, cursor=state.since)
     except PlatformError as exc:
         what = "tweets the account sent" if own else "replies and mentions it received"
-        if not denied(state, exc, name, f"{what} could not be read: not counted"):
+        if not denied(state, exc, name, f"{what} could not be read: not counted", (side,)):
             raise
         return
     if unread is not None:

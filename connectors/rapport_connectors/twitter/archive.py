@@ -23,7 +23,7 @@ from pathlib import PurePosixPath
 from typing import Generic, TypeVar
 
 from rapport.errors import ArchiveError
-from rapport.model import AccountRef, Interaction, Kind, MissingData, Profile
+from rapport.model import AccountRef, Direction, Interaction, Kind, MissingData, Profile
 from rapport.plugins.archive import ArchiveSource
 from rapport.plugins.connector import ArchiveImport
 from rapport_connectors.twitter import archive_schema as schema
@@ -75,6 +75,7 @@ _INBOUND = MissingData(
     data="inbound public interactions",
     effect="an X export holds only what the account did, plus its direct messages: replies, "
     "mentions, likes and reposts by others are not in it, so public reciprocity is unseen",
+    hides=(Direction.IN,),
 )
 
 

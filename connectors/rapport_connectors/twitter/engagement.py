@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 from rapport.errors import PlatformError
-from rapport.model import Interaction, Kind, Profile
+from rapport.model import Direction, Interaction, Kind, Profile
 from rapport.plugins.connector import FetchPage
 from rapport.plugins.http import BoundHttp
 from rapport_connectors.twitter import api_schema as api
@@ -127,7 +127,7 @@ async def engagement(
                     found = await _accounts(http, state, tweet, endpoint, kind)
             except PlatformError as exc:
                 effect = f"who engaged with the account's tweets ({endpoint}): not counted"
-                if not denied(state, exc, _MISSING[endpoint], effect):
+                if not denied(state, exc, _MISSING[endpoint], effect, (Direction.IN,)):
                     raise
                 refused.add(endpoint)
                 continue

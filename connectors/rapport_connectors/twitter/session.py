@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from rapport.errors import PlatformError
-from rapport.model import Interaction, MissingData
+from rapport.model import Direction, Interaction, MissingData
 from rapport.plugins.http import BoundHttp, paginate
 from rapport_connectors.twitter import api_schema as api
 
@@ -84,11 +84,21 @@ class FetchState:
 DENIED = frozenset({401, 403, 404})
 
 
-def denied(state: FetchState, exc: PlatformError, data: str, effect: str) -> bool:
-    """Record a refused endpoint as missing data; False when `exc` is a real failure."""
+def denied(
+    state: FetchState,
+    exc: PlatformError,
+    data: str,
+    effect: str,
+    hides: tuple[Direction, ...] = (),
+) -> bool:
+    """Record a refused endpoint as missing data; False when `exc` is a real failure.
+
+    `hides` is the side of the account's exchanges the refusal leaves unseen (MissingData)."""
     if exc.status not in DENIED:
         return False
-    state.missing.append(MissingData(data=data, effect=f"{effect} (the API answered: {exc})"))
+    state.missing.append(
+        MissingData(data=data, effect=f"{effect} (the API answered: {exc})", hides=hides)
+    )
     return True
 
 

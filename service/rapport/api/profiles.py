@@ -1,9 +1,10 @@
 """`POST /v1/accounts/{platform}/{account}/profiles`: the profiles of an account's network.
 
-Without profiles the authenticity component can only use its neutral prior and the audience
-filter has no bios to read; connectors and `rapport score --profiles` have them, and this route
-lets an API user send them too: the ego's own profile and its counterparts', as JSON Lines or a
-JSON array (the same shapes and error format as `POST /v1/ingest`).
+Without profiles the authenticity component is not measurable (the score is re-normalised over
+the others) and the audience filter has no bios to read; connectors and `rapport score
+--profiles` have them, and this route lets an API user send them too: the ego's own profile and
+its counterparts', as JSON Lines or a JSON array (the same shapes and error format as
+`POST /v1/ingest`).
 
 All or nothing: every profile is validated (schema, counts, the path's platform) before one
 HSET stores them all, replacing earlier profiles of the same accounts. The account must be

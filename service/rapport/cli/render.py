@@ -6,7 +6,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from rapport.metric import ScoreReport
+from rapport.metric import RelationshipReport, ScoreReport
 
 __all__ = ["render_report"]
 
@@ -23,6 +23,12 @@ def _evidence(kinds: dict[str, dict[str, int]]) -> str:
     return ", ".join(
         f"{kind} {counts['out']}↑{counts['in']}↓" for kind, counts in sorted(kinds.items())
     )
+
+
+def _verdict(rel: RelationshipReport) -> str:
+    if rel.vetoed:
+        return "vetoed: " + "; ".join(rel.vetoed_because)
+    return "yes" if rel.genuine else "no: " + "; ".join(rel.not_genuine_because)
 
 
 def render_report(report: ScoreReport, console: Console) -> None:
@@ -42,24 +48,31 @@ def render_report(report: ScoreReport, console: Console) -> None:
     for name, component in report.components.items():
         components.add_row(
             name,
-            f"{component.points:.1f}",
+            f"{component.points:.1f}" if component.measurable else "n/a",
             f"{component.max_points:g}",
             f"{_MEANING.get(name, '')}: {component.explanation}",
         )
     console.print(components)
+    unseen = [name for name, c in report.components.items() if not c.measurable]
+    if unseen:
+        console.print(
+            f"[bold]Not measurable[/bold] from this source: {', '.join(unseen)}. The score is "
+            f"{report.points_earned:.1f} of the {report.points_measurable:g} measurable points, "
+            "scaled to 100."
+        )
 
     if report.relationships:
-        rels = Table(title="Strongest relationships", title_justify="left")
+        rels = Table(title="Strongest relationships (vetoed last)", title_justify="left")
         for column, justify in (
             ("counterpart", "left"),
             ("strength", "right"),
             ("reciprocity", "right"),
-            ("out", "right"),
-            ("in", "right"),
-            ("days", "right"),
+            ("out (decayed)", "right"),
+            ("in (decayed)", "right"),
+            (f"days (last {report.active_window_days})", "right"),
             ("last contact", "left"),
             ("genuine", "left"),
-            ("evidence (out↑ in↓)", "left"),
+            ("events, all time (out↑ in↓)", "left"),
         ):
             rels.add_column(column, justify=justify)  # type: ignore[arg-type]
         for rel in report.relationships:
@@ -67,12 +80,12 @@ def render_report(report: ScoreReport, console: Console) -> None:
                 rel.counterpart,
                 f"{rel.strength:.2f}",
                 f"{rel.reciprocity:.2f}",
-                f"{rel.outbound:.1f}",
-                f"{rel.inbound:.1f}",
-                str(rel.active_days),
+                f"{rel.volume_out_decayed:.1f}",
+                f"{rel.volume_in_decayed:.1f}",
+                str(rel.active_days_in_window),
                 f"{rel.last_at:%Y-%m-%d}" if rel.last_at else "-",
-                "yes" if rel.genuine else "no: " + "; ".join(rel.not_genuine_because),
-                _evidence(rel.kinds),
+                _verdict(rel),
+                _evidence(rel.events_by_kind_all_time),
             )
         console.print(rels)
 

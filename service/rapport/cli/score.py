@@ -131,7 +131,10 @@ def score(
         typer.Option("--config", help="Metric config overrides, .toml or .json.", metavar="FILE"),
     ] = None,
     top: Annotated[
-        int, typer.Option("--top", min=0, help="Relationships to list, strongest first; 0 = all.")
+        int,
+        typer.Option(
+            "--top", min=0, help="Relationships to list, strongest first, vetoed last; 0 = all."
+        ),
     ] = 20,
     output: Annotated[
         OutputFormat | None,
@@ -269,7 +272,7 @@ def _missing_profiles(profiles: str | None) -> list[MissingData]:
     return [
         MissingData(
             data="profiles",
-            effect="no profiles file: authenticity uses its neutral prior and focus is not "
+            effect="no profiles file: authenticity is not measurable and focus is not "
             "adjusted for the number of accounts followed",
         )
     ]

@@ -30,7 +30,7 @@ __all__ = [
 ]
 
 #: Bumped whenever a formula or a default changes the numbers a score document carries.
-METRIC_VERSION = "1.0"
+METRIC_VERSION = "1.1"
 
 NonNegative = Annotated[float, msgspec.Meta(ge=0)]
 Positive = Annotated[float, msgspec.Meta(gt=0)]
@@ -81,7 +81,6 @@ class AuthenticityConfig(msgspec.Struct, kw_only=True, frozen=True, forbid_unkno
     """Thresholds of the transparent bot/fake heuristics (docs/metric.md cites each source)."""
 
     min_rules_to_flag: Annotated[int, msgspec.Meta(ge=1)] = 2
-    unknown_prior: Fraction = 0.5
     mass_following: Annotated[int, msgspec.Meta(ge=1)] = 5000
     follow_ratio: Positive = 10.0
     follow_ratio_min_following: Annotated[int, msgspec.Meta(ge=0)] = 500

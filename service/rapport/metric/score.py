@@ -2,12 +2,17 @@
 
 No component reads the account's own follower count, and none is a ratio that bought followers
 could offset: more followers who never interact change nothing (property 1 in docs/metric.md).
+
+No credit for what could not be seen: a component the source cannot support (the data hides the
+side of the exchanges it needs, or no profile is known) is marked not measurable, and the score
+is re-normalised over the components that are (docs/metric.md, "Measurable components").
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
@@ -15,28 +20,60 @@ import numpy.typing as npt
 from rapport.metric.audience import is_relevant
 from rapport.metric.authenticity import RULES, fired_rules
 from rapport.metric.config import METRIC_VERSION, MetricConfig
-from rapport.metric.decay import DAY_SECONDS, from_epoch
+from rapport.metric.decay import from_epoch
+from rapport.metric.measurability import Visibility
+from rapport.metric.relationships import listed, ranked, relationship_report
 from rapport.metric.report import (
     ComponentReport,
     LayerReport,
     MissingData,
-    RelationshipReport,
     RuleFired,
     ScoreReport,
 )
 from rapport.metric.strength import genuine_mask, reciprocity, strength
 from rapport.metric.table import AccountEvents, RelationshipTable, aggregate
-from rapport.metric.weights import KINDS
-from rapport.model import AccountRef, Profile
+from rapport.model import AccountRef, Direction, Profile
 
 __all__ = ["score_events", "score_table"]
 
 Bools = npt.NDArray[np.bool_]
 F64 = npt.NDArray[np.float64]
 
+_IN, _OUT = Direction.IN, Direction.OUT
+
 
 def _ratio(numerator: float, denominator: float) -> float:
     return numerator / denominator if denominator > 0 else 0.0
+
+
+def _measured(
+    max_points: float, value: float, inputs: dict[str, float | int | str | None], explanation: str
+) -> ComponentReport:
+    return ComponentReport(
+        points=max_points * value,
+        max_points=max_points,
+        contribution=0.0,  # set once every component is known
+        value=value,
+        measurable=True,
+        not_measurable_because=None,
+        inputs=inputs,
+        explanation=explanation,
+    )
+
+
+def _not_measurable(
+    max_points: float, because: str, inputs: dict[str, float | int | str | None]
+) -> ComponentReport:
+    return ComponentReport(
+        points=0.0,
+        max_points=max_points,
+        contribution=0.0,
+        value=None,
+        measurable=False,
+        not_measurable_because=because,
+        inputs=inputs,
+        explanation=f"not measurable from this source: {because}",
+    )
 
 
 def score_events(
@@ -63,6 +100,20 @@ def score_events(
     )
 
 
+@dataclass(slots=True)
+class _Facts:
+    """What every component is computed from; `missing` gathers what they find lacking."""
+
+    table: RelationshipTable
+    config: MetricConfig
+    seen: Visibility
+    live: Bools
+    flagged: Bools
+    genuine: Bools
+    has_profile: Bools
+    missing: list[MissingData]
+
+
 def score_table(
     table: RelationshipTable,
     *,
@@ -76,13 +127,12 @@ def score_table(
     """Score one account from its relationship table.
 
     `profiles` maps counterpart ids to what is known of them (authenticity and relevance);
-    `missing` lists data the source could not provide, reported as is.
+    `missing` lists data the source could not provide, reported as is; the directions its
+    items say are hidden (`MissingData.hides`) decide which components are measurable.
     """
     config = config or MetricConfig()
     profiles = profiles or {}
-    points = config.points
     n = len(table)
-    missing_out = list(missing)
 
     strengths = strength(table, config)
     recip = reciprocity(table.outbound, table.inbound)
@@ -111,150 +161,28 @@ def score_table(
         )
     n_genuine = int(genuine.sum())
     n_relevant = None if relevant is None else int((genuine & relevant).sum())
-    counted = n_genuine if n_relevant is None else n_relevant
 
-    # connections: saturating in the number of genuine (and relevant) connections.
-    connections_value = 1.0 - math.exp(-counted / config.connections_scale)
-
-    # depth: mean strength of the strongest genuine connections; an empty slot counts 0.
-    slots = config.depth_slots
-    genuine_strengths = np.sort(strengths[genuine])[::-1][:slots]
-    depth_value = float(genuine_strengths.sum()) / slots
-
-    # responsiveness: share of inbound attention answered (vetoed and flagged accounts are
-    # owed no answer).
-    answerable = live & ~flagged
-    inbound_total = float(table.inbound[answerable].sum())
-    answered = float(np.minimum(table.inbound, table.outbound)[answerable].sum())
-    responsiveness_value = _ratio(answered, inbound_total)
-
-    # focus: share of interaction volume inside genuine connections, times the attention budget.
-    volume = table.outbound + table.inbound
-    volume_total = float(volume[live].sum())
-    volume_genuine = float(volume[genuine].sum())
-    share_inside = _ratio(volume_genuine, volume_total)
-    following = ego_profile.following_count if ego_profile is not None else None
-    attention = 1.0
-    if following is None:
-        missing_out.append(
-            MissingData(
-                data="following_count",
-                effect="focus is not adjusted for the number of accounts followed",
-            )
-        )
-    elif following > config.attention_budget:
-        attention = (config.attention_budget / following) ** config.attention_exponent
-    focus_value = share_inside * attention
-
-    # authenticity: share of the engaged audience's inbound attention from accounts that pass.
-    engaged = live & (table.inbound > 0)
-    known = engaged & has_profile
-    n_engaged, n_known = int(engaged.sum()), int(known.sum())
-    if n_engaged == 0:
-        authenticity_value = 0.0
-        authenticity_note = "nobody has engaged with this account yet"
-    elif n_known == 0:
-        authenticity_value = prior = config.authenticity.unknown_prior
-        authenticity_note = (
-            f"no profile is known for the {n_engaged} engaged accounts, so the neutral prior "
-            f"{config.authenticity.unknown_prior:g} is used"
-        )
-        missing_out.append(
-            MissingData(
-                data="counterpart_profiles",
-                effect=f"authenticity scored at the neutral prior {prior:g}",
-            )
-        )
-    else:
-        known_in = float(table.inbound[known].sum())
-        authenticity_value = _ratio(float(table.inbound[known & ~flagged].sum()), known_in)
-        authenticity_note = (
-            f"{authenticity_value:.0%} of the attention from the {n_known} engaged accounts with a "
-            "known profile comes from accounts no heuristic flagged"
-        )
-        if n_known < n_engaged:
-            missing_out.append(
-                MissingData(
-                    data="counterpart_profiles",
-                    effect=f"{n_engaged - n_known} of {n_engaged} engaged accounts have no "
-                    "profile; authenticity is measured on the others",
-                )
-            )
-
+    facts = _Facts(
+        table=table,
+        config=config,
+        seen=Visibility.of(missing),
+        live=live,
+        flagged=flagged,
+        genuine=genuine,
+        has_profile=has_profile,
+        missing=list(missing),
+    )
     components = {
-        "connections": ComponentReport(
-            points=points.connections * connections_value,
-            max_points=points.connections,
-            value=connections_value,
-            inputs={
-                "genuine_connections": n_genuine,
-                "relevant_genuine_connections": n_relevant,
-                "scale": config.connections_scale,
-            },
-            explanation=(
-                f"{counted} genuine {'relevant ' if n_relevant is not None else ''}connections "
-                "(two-way, on at least "
-                f"{config.genuine.min_active_days} days, in touch within "
-                f"{config.genuine.max_silence_days:g} days); a handful counts, thousands add "
-                "nothing"
-            ),
-        ),
-        "depth": ComponentReport(
-            points=points.depth * depth_value,
-            max_points=points.depth,
-            value=depth_value,
-            inputs={"slots": slots, "filled": len(genuine_strengths)},
-            explanation=(
-                f"mean strength of the {slots} strongest genuine connections "
-                f"({len(genuine_strengths)} filled; an empty slot counts 0)"
-            ),
-        ),
-        "responsiveness": ComponentReport(
-            points=points.responsiveness * responsiveness_value,
-            max_points=points.responsiveness,
-            value=responsiveness_value,
-            inputs={"inbound": inbound_total, "answered": answered},
-            explanation=(
-                f"answers {responsiveness_value:.0%} of the attention it receives"
-                if inbound_total > 0
-                else "receives no attention yet, so there is nothing to answer"
-            ),
-        ),
-        "focus": ComponentReport(
-            points=points.focus * focus_value,
-            max_points=points.focus,
-            value=focus_value,
-            inputs={
-                "volume": volume_total,
-                "volume_in_genuine": volume_genuine,
-                "following": following,
-                "attention_factor": attention,
-            },
-            explanation=(
-                f"{share_inside:.0%} of its interaction volume is spent inside genuine "
-                "connections"
-                + (
-                    f"; following {following} accounts (budget {config.attention_budget}) "
-                    f"scales it by {attention:.2f}"
-                    if attention < 1.0
-                    else ""
-                )
-            ),
-        ),
-        "authenticity": ComponentReport(
-            points=points.authenticity * authenticity_value,
-            max_points=points.authenticity,
-            value=authenticity_value,
-            inputs={"engaged": n_engaged, "with_profile": n_known, "flagged": int(flagged.sum())},
-            explanation=authenticity_note,
-        ),
+        "connections": _connections(facts, n_genuine, n_relevant),
+        "depth": _depth(facts, strengths),
+        "responsiveness": _responsiveness(facts),
+        "focus": _focus(facts, ego_profile),
+        "authenticity": _authenticity(facts),
     }
-    total = round(min(100.0, max(0.0, sum(c.points for c in components.values()))), 2)
-    for report in components.values():
-        report.points = round(report.points, 3)
-        report.value = round(report.value, 4)
+    earned, measurable = _normalise(components)
+    total = round(min(100.0, max(0.0, earned * _scale(measurable))), 2)
 
-    order = _ranked(strengths, table.counterparts, live)
+    order = ranked(strengths, table.counterparts, live)
     layers = []
     for capacity in config.layers:
         members = order[:capacity]
@@ -267,125 +195,233 @@ def score_table(
             )
         )
 
-    shown = order if top == 0 else order[:top]
     relationships = [
-        _relationship(
-            table, int(i), strengths, recip, genuine, flagged, relevant, rules_by_row, config
+        relationship_report(
+            table, i, strengths, recip, genuine, flagged, relevant, rules_by_row, config
         )
-        for i in shown
+        for i in listed(order, table.counterparts, table.vetoed, top)
     ]
 
-    summary = _summary(
-        total,
-        n,
-        n_genuine,
-        n_relevant,
-        responsiveness_value,
-        inbound_total,
-        share_inside,
-        volume_total,
-    )
     return ScoreReport(
         ego=account.account,
         platform=account.platform,
         score=total,
-        summary=summary,
+        summary=_summary(total, n, n_genuine, n_relevant, components, measurable),
+        points_earned=round(earned, 3),
+        points_measurable=round(measurable, 3),
         components=components,
         genuine_connections=n_genuine,
         relevant_genuine_connections=n_relevant,
         relationships_total=n,
+        relationships_vetoed=int(table.vetoed.sum()),
+        decay_half_life_days=config.half_life_days,
+        active_window_days=config.active_window_days,
         layers=layers,
         relationships=relationships,
         rules_fired=_rules_fired(rules_by_row, table.counterparts),
-        missing=_dedupe(missing_out),
+        missing=_dedupe(facts.missing),
         as_of=from_epoch(table.as_of),
         metric_version=METRIC_VERSION,
         config_digest=config.digest(),
     )
 
 
-def _ranked(strengths: F64, names: list[str], live: Bools) -> npt.NDArray[np.int64]:
-    """Row indices of the live relationships, strongest first, ties broken by name.
-
-    Names are compared only among rows whose strengths tie, and by Python's list sort: ranking
-    every name of a 100k-relationship account with numpy's object argsort cost ~50 ms, more
-    than the rest of scoring, in the random order `HVALS` returns them.
-    """
-    rows = np.flatnonzero(live)
-    if len(rows) == 0:
-        return rows.astype(np.int64)
-    key = -strengths[rows]
-    by_strength = np.argsort(key, kind="stable")
-    ordered = key[by_strength]
-    # Tied as a sort sees them: equal (0.0 and -0.0 too), or both NaN (sorted last).
-    same = (ordered[1:] == ordered[:-1]) | (np.isnan(ordered[1:]) & np.isnan(ordered[:-1]))
-    if not bool(same.any()):
-        return rows[by_strength].astype(np.int64)
-    tied = np.zeros(len(rows), dtype=np.bool_)
-    tied[1:] |= same
-    tied[:-1] |= same
-    # In row order: names that arrive mostly sorted (an account built in name order) sort in
-    # near-linear time. The sort by name is stable, so equal names stay in row order, as they
-    # did when every name was ranked.
-    tied_at = np.sort(by_strength[tied])
-    tied_names = [names[r] for r in rows[tied_at].tolist()]
-    by_name = sorted(range(len(tied_names)), key=tied_names.__getitem__)
-    rank = np.zeros(len(rows), dtype=np.int64)
-    rank[tied_at[by_name]] = np.arange(len(tied_at))
-    order = np.lexsort((rank, key))
-    return rows[order].astype(np.int64)
+def _scale(measurable: float) -> float:
+    """Points to score: 1.0 when every component is measurable (their points add up to 100)."""
+    return 100.0 / measurable if measurable > 0 else 0.0
 
 
-def _relationship(
-    table: RelationshipTable,
-    i: int,
-    strengths: F64,
-    recip: F64,
-    genuine: Bools,
-    flagged: Bools,
-    relevant: Bools | None,
-    rules_by_row: Mapping[int, list[str]],
-    config: MetricConfig,
-) -> RelationshipReport:
-    thresholds = config.genuine
-    reasons: list[str] = []
-    last = float(table.last_at[i])
-    if bool(table.vetoed[i]):
-        reasons.append("vetoed by a block, mute or report")
-    if recip[i] < thresholds.min_reciprocity:
-        reasons.append(f"reciprocity {recip[i]:.2f} < {thresholds.min_reciprocity:g}")
-    if table.active_days[i] < thresholds.min_active_days:
-        reasons.append(
-            f"active on {int(table.active_days[i])} day(s) in the last "
-            f"{config.active_window_days} days, < {thresholds.min_active_days}"
+def _normalise(components: Mapping[str, ComponentReport]) -> tuple[float, float]:
+    """The points earned and the points measurable; sets each component's contribution to the
+    score and rounds what the document shows."""
+    measured = [c for c in components.values() if c.measurable]
+    earned = sum(c.points for c in measured)
+    measurable = sum(c.max_points for c in measured)
+    scale = _scale(measurable)
+    for report in components.values():
+        report.contribution = round(report.points * scale, 3) if report.measurable else 0.0
+        report.points = round(report.points, 3)
+        report.value = None if report.value is None else round(report.value, 4)
+    return earned, measurable
+
+
+def _lower_bound(seen: Visibility) -> str:
+    if seen.complete:
+        return ""
+    return "; counted from what the source shows, so a lower bound"
+
+
+def _connections(facts: _Facts, n_genuine: int, n_relevant: int | None) -> ComponentReport:
+    """Saturating in the number of genuine (and relevant) connections."""
+    config = facts.config
+    counted = n_genuine if n_relevant is None else n_relevant
+    value = 1.0 - math.exp(-counted / config.connections_scale)
+    return _measured(
+        config.points.connections,
+        value,
+        {
+            "genuine_connections": n_genuine,
+            "relevant_genuine_connections": n_relevant,
+            "scale": config.connections_scale,
+        },
+        f"{counted} genuine {'relevant ' if n_relevant is not None else ''}connections "
+        f"(two-way, on at least {config.genuine.min_active_days} days, in touch within "
+        f"{config.genuine.max_silence_days:g} days); a handful counts, thousands add nothing"
+        + _lower_bound(facts.seen),
+    )
+
+
+def _depth(facts: _Facts, strengths: F64) -> ComponentReport:
+    """Mean strength of the strongest genuine connections; an empty slot counts 0."""
+    slots = facts.config.depth_slots
+    best = np.sort(strengths[facts.genuine])[::-1][:slots]
+    return _measured(
+        facts.config.points.depth,
+        float(best.sum()) / slots,
+        {"slots": slots, "filled": len(best)},
+        f"mean strength of the {slots} strongest genuine connections ({len(best)} filled; an "
+        "empty slot counts 0)" + _lower_bound(facts.seen),
+    )
+
+
+def _responsiveness(facts: _Facts) -> ComponentReport:
+    """Share of the inbound attention answered; vetoed and flagged accounts are owed no
+    answer. It needs both sides complete: with the attention received partly hidden it reads
+    near full by construction, with the answers partly hidden near empty."""
+    table, seen = facts.table, facts.seen
+    answerable = facts.live & ~facts.flagged
+    inbound = float(table.inbound[answerable].sum())
+    answered = float(np.minimum(table.inbound, table.outbound)[answerable].sum())
+    inputs: dict[str, float | int | str | None] = {"inbound": inbound, "answered": answered}
+    max_points = facts.config.points.responsiveness
+    if seen.hides(_IN):
+        return _not_measurable(
+            max_points,
+            "the source does not show all the attention the account receives "
+            f"({seen.gaps(_IN)}), so the share it answers would read near full by construction",
+            inputs,
         )
-    if math.isnan(last) or table.as_of - last > thresholds.max_silence_days * DAY_SECONDS:
-        reasons.append(f"no contact in the last {thresholds.max_silence_days:g} days")
-    if bool(flagged[i]):
-        reasons.append("counterpart flagged by authenticity rules")
-    first = float(table.first_at[i])
-    kinds: dict[str, dict[str, int]] = {}
-    for k, kind in enumerate(KINDS):
-        n_out, n_in = int(table.kind_counts[i, k, 0]), int(table.kind_counts[i, k, 1])
-        if n_out or n_in:
-            kinds[kind.value] = {"out": n_out, "in": n_in}
-    return RelationshipReport(
-        counterpart=table.counterparts[i],
-        strength=round(float(strengths[i]), 4),
-        reciprocity=round(float(recip[i]), 4),
-        inbound=round(float(table.inbound[i]), 4),
-        outbound=round(float(table.outbound[i]), 4),
-        active_days=int(table.active_days[i]),
-        last_at=None if math.isnan(last) else from_epoch(last),
-        first_at=None if math.isnan(first) else from_epoch(first),
-        turns=int(table.turns[i]),
-        events=int(table.events[i]),
-        kinds=kinds,
-        genuine=bool(genuine[i]),
-        not_genuine_because=reasons,
-        vetoed=bool(table.vetoed[i]),
-        rules_fired=list(rules_by_row.get(i, [])),
-        relevant=None if relevant is None else bool(relevant[i]),
+    if seen.hides(_OUT):
+        return _not_measurable(
+            max_points,
+            f"the source does not show all of the account's own answers ({seen.gaps(_OUT)}), "
+            "so the share it answers would read low by construction",
+            inputs,
+        )
+    value = _ratio(answered, inbound)
+    return _measured(
+        max_points,
+        value,
+        inputs,
+        f"answers {value:.0%} of the attention it receives"
+        if inbound > 0
+        else "receives no attention yet, so there is nothing to answer",
+    )
+
+
+def _focus(facts: _Facts, ego_profile: Profile | None) -> ComponentReport:
+    """Share of the interaction volume inside genuine connections, times the attention
+    budget. When the source hides the attention received, the account's own attention (which
+    it shows whole) is the volume measured."""
+    table, seen, config = facts.table, facts.seen, facts.config
+    own_only = seen.hides(_IN)
+    volume = table.outbound if own_only else table.outbound + table.inbound
+    total = float(volume[facts.live].sum())
+    inside = float(volume[facts.genuine].sum())
+    share = _ratio(inside, total)
+    following = ego_profile.following_count if ego_profile is not None else None
+    attention = 1.0
+    if following is None:
+        facts.missing.append(
+            MissingData(
+                data="following_count",
+                effect="focus is not adjusted for the number of accounts followed",
+            )
+        )
+    elif following > config.attention_budget:
+        attention = (config.attention_budget / following) ** config.attention_exponent
+    inputs: dict[str, float | int | str | None] = {
+        "volume": total,
+        "volume_in_genuine": inside,
+        "volume_basis": "out" if own_only else "out+in",
+        "following": following,
+        "attention_factor": attention,
+    }
+    if seen.hides(_OUT):
+        return _not_measurable(
+            config.points.focus,
+            f"the source does not show all of the account's own attention ({seen.gaps(_OUT)})",
+            inputs,
+        )
+    whose = "of the attention it gives" if own_only else "of its interaction volume"
+    return _measured(
+        config.points.focus,
+        share * attention,
+        inputs,
+        f"{share:.0%} {whose} is spent inside genuine connections"
+        + (
+            f"; following {following} accounts (budget {config.attention_budget}) "
+            f"scales it by {attention:.2f}"
+            if attention < 1.0
+            else ""
+        ),
+    )
+
+
+def _authenticity(facts: _Facts) -> ComponentReport:
+    """Share of the engaged audience's inbound attention from accounts that pass the rules.
+
+    Not measurable when the source hides the attention received (the likes, reposts and
+    mentions an export leaves out are where automated accounts engage), nor when no engaged
+    account's profile is known (there is nothing to judge)."""
+    table, seen, config = facts.table, facts.seen, facts.config
+    engaged = facts.live & (table.inbound > 0)
+    known = engaged & facts.has_profile
+    n_engaged, n_known = int(engaged.sum()), int(known.sum())
+    inputs: dict[str, float | int | str | None] = {
+        "engaged": n_engaged,
+        "with_profile": n_known,
+        "flagged": int(facts.flagged.sum()),
+    }
+    max_points = config.points.authenticity
+    if seen.hides(_IN):
+        return _not_measurable(
+            max_points,
+            f"the source does not show who engages with the account ({seen.gaps(_IN)}), and "
+            "the likes, reposts and mentions it leaves out are where automated accounts engage",
+            inputs,
+        )
+    if n_engaged == 0:
+        return _measured(max_points, 0.0, inputs, "nobody has engaged with this account yet")
+    if n_known == 0:
+        facts.missing.append(
+            MissingData(
+                data="counterpart_profiles",
+                effect=f"no profile is known for the {n_engaged} engaged accounts: "
+                "authenticity is not measurable",
+            )
+        )
+        return _not_measurable(
+            max_points,
+            f"no profile is known for any of the {n_engaged} engaged accounts",
+            inputs,
+        )
+    if n_known < n_engaged:
+        facts.missing.append(
+            MissingData(
+                data="counterpart_profiles",
+                effect=f"{n_engaged - n_known} of {n_engaged} engaged accounts have no "
+                "profile; authenticity is measured on the others",
+            )
+        )
+    known_in = float(table.inbound[known].sum())
+    value = _ratio(float(table.inbound[known & ~facts.flagged].sum()), known_in)
+    return _measured(
+        max_points,
+        value,
+        inputs,
+        f"{value:.0%} of the attention from the {n_known} engaged accounts with a known "
+        "profile comes from accounts no heuristic flagged",
     )
 
 
@@ -419,31 +455,55 @@ def _dedupe(items: list[MissingData]) -> list[MissingData]:
     return result
 
 
+def _number(component: ComponentReport, name: str) -> float:
+    value = component.inputs.get(name)
+    return float(value) if isinstance(value, int | float) else 0.0
+
+
 def _summary(
     total: float,
     n: int,
     n_genuine: int,
     n_relevant: int | None,
-    responsiveness: float,
-    inbound_total: float,
-    share_inside: float,
-    volume_total: float,
+    components: Mapping[str, ComponentReport],
+    measurable: float,
 ) -> str:
     head = f"Score {total:.0f}/100: "
     if n == 0:
-        return (
+        sentence = (
             head + "no interactions were found for this account, so there is no relationship "
             "to measure yet."
         )
+    else:
+        sentence = head + "; ".join(_findings(n, n_genuine, n_relevant, components)) + "."
+    unseen = [name for name, c in components.items() if not c.measurable]
+    if unseen:
+        names = ", ".join(unseen[:-1]) + (" and " if len(unseen) > 1 else "") + unseen[-1]
+        sentence += (
+            f" {names[0].upper()}{names[1:]} cannot be measured from this source, so the score "
+            f"is out of the other {measurable:g} points, scaled to 100."
+        )
+    return sentence
+
+
+def _findings(
+    n: int, n_genuine: int, n_relevant: int | None, components: Mapping[str, ComponentReport]
+) -> list[str]:
     parts = [
         f"{n_genuine} genuine connection{'s' if n_genuine != 1 else ''} among {n} relationship"
         f"{'s' if n != 1 else ''}"
         + (f" ({n_relevant} in the declared audience)" if n_relevant is not None else "")
     ]
-    if inbound_total > 0:
-        parts.append(f"answers {responsiveness:.0%} of the attention it receives")
-    else:
-        parts.append("nobody has reached out to it yet")
-    if volume_total > 0:
-        parts.append(f"{share_inside:.0%} of its interaction goes to genuine connections")
-    return head + "; ".join(parts) + "."
+    responsiveness = components["responsiveness"]
+    if responsiveness.value is not None:
+        if _number(responsiveness, "inbound") > 0:
+            parts.append(f"answers {responsiveness.value:.0%} of the attention it receives")
+        else:
+            parts.append("nobody has reached out to it yet")
+    focus = components["focus"]
+    if focus.measurable and _number(focus, "volume") > 0:
+        share = _ratio(_number(focus, "volume_in_genuine"), _number(focus, "volume"))
+        own = focus.inputs["volume_basis"] == "out"
+        whose = "the attention it gives" if own else "its interaction"
+        parts.append(f"{share:.0%} of {whose} goes to genuine connections")
+    return parts

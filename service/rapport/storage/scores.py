@@ -161,7 +161,9 @@ async def refresh(
             try:
                 await pipe.watch(k.score, k.relationships, k.profiles, k.sources)
                 previous_raw = await pipe.get(k.score)
-                previous = None if previous_raw is None else decode(previous_raw, ScoreReport).score
+                previous = (
+                    None if previous_raw is None else decode(previous_raw, _StoredScore).score
+                )
                 # Read through the other connection: WATCH still sees every write to the keys.
                 report = await compute(redis, tenant, ref, now=now, config=config)
                 point = encode(ScorePoint.of(report, now))
@@ -182,10 +184,31 @@ async def refresh(
     raise RuntimeError(f"score of {ref} kept conflicting with concurrent writers")
 
 
+class _StoredScore(msgspec.Struct):
+    """Only the number of a stored score document: readable whatever metric version wrote the
+    rest (unknown fields are ignored)."""
+
+    score: float
+
+
+def _stored_report(raw: bytes | None) -> ScoreReport | None:
+    """A stored document, or None when there is none or when an earlier metric version wrote
+    it in a shape this one does not read (1.0's evidence fields were renamed in 1.1): such an
+    account reads as not scored yet until its next refresh or rescore replaces the document,
+    instead of failing every read."""
+    if raw is None:
+        return None
+    try:
+        return decode(raw, ScoreReport)
+    except msgspec.ValidationError:
+        return None
+
+
 async def get_current(redis: Redis, tenant: str, ref: AccountRef) -> ScoreReport | None:
     """The stored current score document, or None when none was computed yet."""
-    raw = await redis.get(keys.AccountKeys(tenant, ref.platform, ref.account).score)
-    return None if raw is None else decode(raw, ScoreReport)
+    return _stored_report(
+        await redis.get(keys.AccountKeys(tenant, ref.platform, ref.account).score)
+    )
 
 
 async def get_many(
@@ -199,7 +222,7 @@ async def get_many(
         for ref in refs:
             pipe.get(keys.AccountKeys(tenant, ref.platform, ref.account).score)
         raws = await pipe.execute()
-    return [None if raw is None else decode(raw, ScoreReport) for raw in raws]
+    return [_stored_report(raw) for raw in raws]
 
 
 async def summaries(

@@ -198,7 +198,7 @@ async def account_page(
         context["layers_svg"] = svg.layers_chart(
             report.layers, report.genuine_connections, report.relationships_total
         )
-        context["evidence"] = [_evidence(r.kinds) for r in report.relationships]
+        context["evidence"] = [_evidence(r.events_by_kind_all_time) for r in report.relationships]
     return page("account.html", **context)
 
 

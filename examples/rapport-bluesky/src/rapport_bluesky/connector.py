@@ -45,6 +45,7 @@ NOT_VISIBLE = MissingData(
     data="incoming likes, reposts and mentions",
     effect="only visible in the account's notifications (needs its login); replies to its "
     "posts are read from threads instead",
+    hides=(Direction.IN,),
 )
 NO_LIKES = MissingData(
     data="likes given",
