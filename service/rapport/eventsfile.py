@@ -1,8 +1,9 @@
 """Reading normalised events and profiles from JSON Lines, with errors a person can act on.
 
 A bad line stops the read with the file, the line and the field named ("events.jsonl:12: field
-`kind`: invalid value 'hug' (expected one of like, repost, ...)"), because a score computed
-from a silently skipped subset of someone's data would be a wrong score that looks right.
+`kind`: invalid value 'hug' (expected one of like, repost, ...)", "events.jsonl:40: truncated
+JSON: the string that starts at column 61 is never closed"), because a score computed from a
+silently skipped subset of someone's data would be a wrong score that looks right.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import TypeVar
 import msgspec
 
 from rapport.errors import EventsFileError
+from rapport.json_errors import describe_undecodable_json
 from rapport.model import Interaction, Profile
 from rapport.validation import describe_validation_error
 
@@ -32,22 +34,11 @@ def _read_lines(
             yield number, decode(line)
         except msgspec.ValidationError as exc:
             raise EventsFileError(source, number, describe_validation_error(exc)) from None
-        except msgspec.DecodeError as exc:
-            raise EventsFileError(source, number, _undecodable(line, str(exc))) from None
-        except UnicodeDecodeError as exc:
-            # msgspec before 0.23 raised this for invalid UTF-8 inside a string.
-            raise EventsFileError(source, number, f"not UTF-8 text ({exc.reason})") from None
-
-
-def _undecodable(line: bytes, detail: str) -> str:
-    """Why a line is not JSON, in our words: msgspec's own wording changes between releases
-    (0.23 reports invalid UTF-8 as a DecodeError), so the line is checked here, off the
-    happy path."""
-    try:
-        line.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        return f"not UTF-8 text ({exc.reason} at byte {exc.start})"
-    return "the line is truncated" if "truncated" in detail else f"not a JSON object ({detail})"
+        except (msgspec.DecodeError, UnicodeDecodeError) as exc:
+            # msgspec before 0.23 raised UnicodeDecodeError for invalid UTF-8 in a string.
+            raise EventsFileError(
+                source, number, describe_undecodable_json(line, str(exc))
+            ) from None
 
 
 def read_events(stream: Iterable[bytes], source: str) -> Iterator[Interaction]:

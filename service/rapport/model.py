@@ -16,6 +16,7 @@ import msgspec
 
 __all__ = [
     "MAX_TEXT_LEN",
+    "PLATFORM_ALIASES",
     "TALK_KINDS",
     "VETO_KINDS",
     "AccountRef",
@@ -24,6 +25,7 @@ __all__ = [
     "Kind",
     "MissingData",
     "Profile",
+    "canonical_platform",
 ]
 
 PlatformName = Annotated[
@@ -33,6 +35,20 @@ PlatformName = Annotated[
         description="Connector name, lower case, e.g. `twitter`, `mastodon`, `linkedin`.",
     ),
 ]
+#: Names people use for a platform whose connector is called otherwise. The one table: the CLI
+#: accepts these wherever it takes a platform (the API takes connector names only, see
+#: docs/api.md).
+PLATFORM_ALIASES: dict[str, str] = {"x": "twitter"}
+
+
+def canonical_platform(name: str) -> str:
+    """The connector name for a platform as a person may write it: `X` is `twitter`,
+    `Mastodon` is `mastodon`. Names are compared case-insensitively; unknown names are
+    returned lower-cased, for the connector registry to accept or refuse."""
+    lowered = name.strip().lower()
+    return PLATFORM_ALIASES.get(lowered, lowered)
+
+
 AccountId = Annotated[
     str,
     msgspec.Meta(

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -12,6 +14,7 @@ from typer.testing import CliRunner
 
 from rapport.cli import app
 from rapport.metric import METRIC_VERSION
+from tests.conftest import FIXTURES
 from tests.deadlines import scaled
 
 RUNNER = CliRunner()
@@ -136,9 +139,15 @@ def test_top_and_config(tmp_path: Path) -> None:
         (line(kind="hug"), "events.jsonl:2: field `kind`: invalid value 'hug' (expected one of"),
         (line(at="2024-03-01T00:00:00"), "events.jsonl:2: field `at`"),
         (line(at="yesterday"), "events.jsonl:2: field `at`: invalid RFC3339"),
-        (line()[:-8], "events.jsonl:2: the line is truncated"),
+        (
+            line()[:-8],
+            "events.jsonl:2: truncated JSON: the string that starts at column 119 is never closed",
+        ),
+        (line()[:-1], "events.jsonl:2: truncated JSON: a ',' or a closing bracket was expected"),
         ('{"platform": "mastodon"}', "events.jsonl:2: object missing required field"),
-        ("not json", "events.jsonl:2: not a JSON object"),
+        ("not json", "events.jsonl:2: malformed JSON: a value was expected at column 1"),
+        (line()[:40] + line(), "events.jsonl:2: malformed JSON: a ':' was expected at column 43"),
+        ('{"platform": NaN}', "events.jsonl:2: malformed JSON: a value JSON does not allow"),
         (line(who="ada"), "events.jsonl:2: `counterpart` must differ from `ego`"),
     ],
 )
@@ -150,6 +159,7 @@ def test_bad_lines_name_file_line_and_field(tmp_path: Path, content: str, messag
     assert result.stderr.count("\n") == 1
     assert "Traceback" not in result.output
     assert result.stdout == ""
+    assert not re.search(r"(\bat|:|starting at)\n$", result.stderr), "ends mid-sentence"
 
 
 def test_unknown_ego_lists_the_egos_in_the_file(tmp_path: Path) -> None:
@@ -217,3 +227,67 @@ def test_installed_console_script_fails_cleanly(tmp_path: Path) -> None:
     assert proc.returncode == 2
     assert proc.stderr.startswith("rapport: error: ")
     assert "Traceback" not in proc.stderr
+
+
+X_REAL = FIXTURES / "twitter" / "archive" / "community-archive_docs"
+
+
+@pytest.mark.parametrize(
+    ("folder", "member", "keep"),
+    [
+        (FIXTURES / "mastodon" / "archive", "outbox.json", 0.5),
+        (FIXTURES / "mastodon" / "archive", "actor.json", 0.97),
+        (X_REAL, "tweets.js", 0.5),
+        (X_REAL, "account.js", 0.8),
+    ],
+    ids=["mastodon-outbox", "mastodon-actor", "x-tweets", "x-account"],
+)
+def test_a_truncated_export_names_file_member_position_and_what_is_wrong(
+    tmp_path: Path, folder: Path, member: str, keep: float
+) -> None:
+    copy = tmp_path / folder.name
+    shutil.copytree(folder, copy)
+    text = (copy / member).read_text(encoding="utf-8")
+    (copy / member).write_text(text[: int(len(text) * keep)], encoding="utf-8")
+    result = score("--archive", str(copy))
+    assert result.exit_code == 2
+    assert re.fullmatch(
+        rf"rapport: error: {re.escape(str(copy))}!{member} at line \d+, column \d+: "
+        r"truncated JSON: [a-z' ,]+[a-z]\n",
+        result.stderr,
+    ), result.stderr
+
+
+def test_an_export_cut_inside_a_character_says_truncated(tmp_path: Path) -> None:
+    copy = tmp_path / "x"
+    shutil.copytree(X_REAL, copy)
+    data = (copy / "tweets.js").read_bytes()
+    first_wide = next(i for i, byte in enumerate(data) if byte >= 0xC0)  # a multi-byte start
+    (copy / "tweets.js").write_bytes(data[: first_wide + 1])
+    result = score("--archive", str(copy))
+    assert result.exit_code == 2
+    assert result.stderr == (
+        f"rapport: error: {copy}!tweets.js at byte {first_wide}: truncated: the file ends "
+        "inside a UTF-8 character\n"
+    )
+
+
+@pytest.mark.parametrize("name", ["twitter", "Twitter", "X", "x"])
+def test_platform_takes_any_case_and_x_for_twitter(name: str) -> None:
+    archive = FIXTURES / "twitter" / "archive" / "community-archive_docs"
+    result = score("--archive", str(archive), "--platform", name, "-f", "json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["platform"] == "twitter"
+
+
+def test_platform_mastodon_in_capitals() -> None:
+    result = score("--archive", str(FIXTURES / "mastodon" / "archive"), "--platform", "Mastodon")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["platform"] == "mastodon"
+
+
+def test_an_unknown_platform_lists_the_connectors() -> None:
+    archive = FIXTURES / "mastodon" / "archive"
+    result = score("--archive", str(archive), "--platform", "Friendster")
+    assert result.exit_code == 2
+    assert "no connector named 'friendster' (installed: " in result.stderr

@@ -66,7 +66,7 @@ def test_top_0_lists_vetoed_relationships_with_their_reason_in_json(tmp_path: Pa
 def test_the_table_labels_evidence_and_shows_vetoes(tmp_path: Path) -> None:
     args = ("--events", str(_events(tmp_path)), "--as-of", "2024-03-31T00:00:00Z")
     table = _score(*args, "--top", "0", "-f", "table")
-    for label in ("out (decayed)", "in (decayed)", "days (last 180)", "events, all time"):
+    for label in ("(decayed)", "(last 180)", "events, all time (out↑ in↓)"):
         assert label in table
     assert "vetoed: the account blocked them" in table
     assert "vetoed: they muted the account" in table

@@ -44,7 +44,8 @@ def test_json_overrides() -> None:
         (b"[points]\nconnections = 50", "toml", "must add up to 100"),
         (b"layers = [15, 5]", "toml", "strictly increasing"),
         (b"half_life_days = ", "toml", r"m\.toml: not valid TOML"),
-        (b"{", "json", "not valid JSON"),
+        (b"{", "json", r"m\.json: truncated JSON: a key in double quotes was expected at column 2"),
+        (b'{"half_life_days": 3}}', "json", r"malformed JSON: more text follows .* at column 22"),
         (b"", "yaml", "unknown config format 'yaml'"),
     ],
 )

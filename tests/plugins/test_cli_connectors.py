@@ -89,7 +89,7 @@ def test_connectors_json_lists_connectors_and_load_errors() -> None:
 
 @pytest.mark.usefixtures("generated")
 def test_connectors_table_for_people() -> None:
-    result = RUNNER.invoke(app, ["connectors"], env={"COLUMNS": "200"})
+    result = RUNNER.invoke(app, ["connectors", "--format", "table"], env={"COLUMNS": "200"})
     assert result.exit_code == 0, result.output
     assert "clinet" in result.stdout
     assert "Plugins that failed to load" in result.stdout

@@ -35,6 +35,7 @@ from typing import Any
 import msgspec
 
 from rapport.errors import ArchiveError
+from rapport.json_errors import describe_json_error
 from rapport.model import AccountRef, Direction, Interaction, Kind, MissingData, Profile
 from rapport.plugins.archive import ArchiveSource
 from rapport.plugins.connector import ArchiveImport
@@ -75,7 +76,7 @@ def _load_json(source: ArchiveSource, member: str) -> Any:
     except json.JSONDecodeError as exc:
         raise ArchiveError(
             source.display,
-            f"malformed or truncated JSON: {exc.msg}",
+            describe_json_error(text, exc),
             member=member,
             position=f"line {exc.lineno}, column {exc.colno}",
         ) from None

@@ -21,6 +21,7 @@ from typing import Any, TypeVar
 import msgspec
 
 from rapport.errors import ArchiveError
+from rapport.json_errors import describe_json_error
 
 __all__ = ["decode_items", "decode_value", "parse_assignment", "position_of"]
 
@@ -62,9 +63,11 @@ def parse_assignment(text: str, *, archive: str, member: str) -> Any:
     try:
         value, end = json.JSONDecoder().raw_decode(text, start)
     except json.JSONDecodeError as exc:
-        what = "truncated" if exc.pos >= len(text.rstrip()) else "malformed"
         raise ArchiveError(
-            archive, f"{what} JSON: {exc.msg}", member=member, position=position_of(text, exc.pos)
+            archive,
+            describe_json_error(text, exc),
+            member=member,
+            position=position_of(text, exc.pos),
         ) from None
     except RecursionError:
         raise ArchiveError(

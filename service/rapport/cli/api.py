@@ -17,6 +17,7 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from rapport.cli.errors import fail, handle_input_errors
+from rapport.cli.group import RapportGroup
 from rapport.cli.which_redis import which_redis
 from rapport.settings import Settings
 from rapport.storage import apikeys
@@ -28,9 +29,11 @@ T = TypeVar("T")
 
 keys_app = typer.Typer(
     name="keys",
+    cls=RapportGroup,
     help="Create, list and revoke API keys (each key belongs to one tenant). They are stored "
     "in RAPPORT_REDIS_URL, else in the Redis of a running `rapport up`.",
     no_args_is_help=True,
+    rich_markup_mode=None,
 )
 
 
@@ -58,11 +61,11 @@ def _with_redis(url: str, work: Callable[[Redis], Awaitable[T]]) -> T:
 
 
 def api(
-    host: Annotated[str, typer.Option(help="Interface to listen on (loopback by default).")] = (
-        "127.0.0.1"
-    ),
-    port: Annotated[int, typer.Option(min=1, max=65535, help="TCP port.")] = 8000,
-    workers: Annotated[int, typer.Option(min=1, help="Server processes.")] = 1,
+    host: Annotated[
+        str, typer.Option(help="Interface to listen on (loopback by default).", metavar="HOST")
+    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535, help="TCP port.", metavar="PORT")] = 8000,
+    workers: Annotated[int, typer.Option(min=1, help="Server processes.", metavar="N")] = 1,
 ) -> None:
     """Serve the scoring API (OpenAPI at /schema) with uvicorn."""
     import uvicorn  # only this command needs the server
@@ -107,7 +110,9 @@ async def _ping(client: Redis) -> bool:
 
 @keys_app.command("create")
 def create_key(
-    tenant: Annotated[str, typer.Option(help="Tenant the key belongs to, e.g. acme.")],
+    tenant: Annotated[
+        str, typer.Option(help="Tenant the key belongs to, e.g. acme.", metavar="NAME")
+    ],
 ) -> None:
     """Create a key and print it once (only its SHA-256 is stored: it cannot be shown again)."""
     with handle_input_errors():
@@ -126,7 +131,9 @@ def create_key(
 
 
 @keys_app.command("list")
-def list_keys(tenant: Annotated[str, typer.Option(help="Tenant whose keys to list.")]) -> None:
+def list_keys(
+    tenant: Annotated[str, typer.Option(help="Tenant whose keys to list.", metavar="NAME")],
+) -> None:
     """List a tenant's key ids (the keys themselves are not stored)."""
     with handle_input_errors():
         url = which_redis(Settings.from_env())
@@ -140,7 +147,9 @@ def list_keys(tenant: Annotated[str, typer.Option(help="Tenant whose keys to lis
 
 
 @keys_app.command("revoke")
-def revoke_key(key_id: Annotated[str, typer.Argument(help="The key's id (or the key).")]) -> None:
+def revoke_key(
+    key_id: Annotated[str, typer.Argument(help="The key's id (or the key).", metavar="KEY_ID")],
+) -> None:
     """Revoke a key; API processes stop accepting it within a few seconds."""
     with handle_input_errors():
         url = which_redis(Settings.from_env())

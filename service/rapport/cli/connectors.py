@@ -20,11 +20,12 @@ import msgspec
 import typer
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
 from rapport.cli.errors import fail, handle_input_errors
+from rapport.cli.output import FORMAT_HELP, pick_format
+from rapport.cli.tables import Column, Layout, fit_table, left_out_note
 from rapport.errors import RapportError
-from rapport.model import MissingData
+from rapport.model import MissingData, canonical_platform
 from rapport.plugins.connector import Connector
 from rapport.plugins.host import (
     ConnectorRegistry,
@@ -97,37 +98,65 @@ def _describe(registry: ConnectorRegistry) -> dict[str, Any]:
 
 
 def connectors(
-    format: Annotated[
-        Format, typer.Option("--format", help="table for people, json for machines")
-    ] = Format.TABLE,
+    output: Annotated[
+        Format | None,
+        typer.Option(
+            "--format",
+            "-f",
+            help=f"table for people, json for programs {FORMAT_HELP}.",
+            metavar="table|json",
+        ),
+    ] = None,
 ) -> None:
     """List installed connectors: version, capabilities, configuration and load errors."""
     with _one_line_errors():
         described = _describe(_registry())
-    if format is Format.JSON:
+    if pick_format(output, table=Format.TABLE, json=Format.JSON) is Format.JSON:
         sys.stdout.write(msgspec.json.encode(described).decode() + "\n")
         return
     console = Console()
-    table = Table(title="Connectors", title_justify="left")
-    for column in ("name", "version", "can fetch", "archives", "configuration", "from"):
-        table.add_column(column)
-    for item in described["connectors"]:
-        table.add_row(
-            item["name"],
-            item["version"],
-            ", ".join(item["capabilities"]) or "-",
-            ", ".join(item["archive_formats"]) or "-",
-            "\n".join(item["config"]),
-            item["distribution"] or item["plugin"] or "-",
-        )
+    table, layout = fit_table(console, "Connectors", _connector_layouts(described["connectors"]))
     console.print(table)
+    note = left_out_note(layout, console.width)
+    if note is not None:
+        console.print(note)
     if described["errors"]:
-        errors = Table(title="Plugins that failed to load", title_justify="left", style="red")
-        errors.add_column("plugin")
-        errors.add_column("error")
-        for error in described["errors"]:
-            errors.add_row(error["plugin"], error["message"])
+        errors, _ = fit_table(
+            console,
+            "Plugins that failed to load",
+            [
+                Layout(
+                    [Column("plugin"), Column("error", wrap=True, min_width=20)],
+                    [[error["plugin"], error["message"]] for error in described["errors"]],
+                )
+            ],
+        )
         console.print(errors)
+
+
+def _connector_layouts(items: list[dict[str, Any]]) -> list[Layout]:
+    """From every column down to what configuring a connector needs: its name, the exports
+    it reads and its variables (versions and distributions are in --format json)."""
+    cells = {
+        "name": [item["name"] for item in items],
+        "version": [item["version"] for item in items],
+        "can fetch": [", ".join(item["capabilities"]) or "-" for item in items],
+        "archives": ["\n".join(item["archive_formats"]) or "-" for item in items],
+        "configuration": ["\n".join(item["config"]) or "-" for item in items],
+        "from": [item["distribution"] or item["plugin"] or "-" for item in items],
+    }
+    wraps = {"can fetch": 10}
+
+    def layout(*shown: str) -> Layout:
+        columns = [Column(h, wrap=h in wraps, min_width=wraps.get(h, 0)) for h in shown]
+        rows = [[cells[h][i] for h in shown] for i in range(len(items))]
+        return Layout(columns, rows, [h for h in cells if h not in shown])
+
+    return [
+        layout(*cells),
+        layout("name", "can fetch", "archives", "configuration"),
+        layout("name", "archives", "configuration"),
+    ]
 
 
 @contextmanager
@@ -175,18 +204,37 @@ async def _fetch_to(
 
 
 def fetch(
-    platform: Annotated[str, typer.Argument(help="connector name, e.g. mastodon")],
-    account: Annotated[str, typer.Argument(help="the account to fetch, as the platform names it")],
-    out: Annotated[Path, typer.Option("--out", help="JSON Lines file of interactions to write")],
+    platform: Annotated[
+        str,
+        typer.Argument(
+            help="Connector name, any case: mastodon, twitter (or x), ...",
+            metavar="PLATFORM",
+            parser=canonical_platform,
+        ),
+    ],
+    account: Annotated[
+        str,
+        typer.Argument(help="The account to fetch, as the platform names it.", metavar="ACCOUNT"),
+    ],
+    out: Annotated[
+        Path,
+        typer.Option("--out", help="JSON Lines file of interactions to write.", metavar="FILE"),
+    ],
     base_url: Annotated[
         str | None,
-        typer.Option("--base-url", help="API base URL (instance, staging or a replay server)"),
+        typer.Option(
+            "--base-url",
+            help="API base URL (an instance, staging or a replay server).",
+            metavar="URL",
+        ),
     ] = None,
     since: Annotated[
-        str | None, typer.Option("--since", help="cursor printed by the previous fetch")
+        str | None,
+        typer.Option("--since", help="The cursor the previous fetch printed.", metavar="CURSOR"),
     ] = None,
     profiles: Annotated[
-        Path | None, typer.Option("--profiles", help="also write profiles as JSON Lines here")
+        Path | None,
+        typer.Option("--profiles", help="Also write profiles, as JSON Lines.", metavar="FILE"),
     ] = None,
 ) -> None:
     """Fetch an account's interactions from a platform API into a JSON Lines file.
@@ -230,9 +278,12 @@ def fetch(
 
 
 def new_connector(
-    name: Annotated[str, typer.Argument(help="platform name, lower case, e.g. pixelfed")],
+    name: Annotated[
+        str, typer.Argument(help="Platform name, lower case, e.g. pixelfed.", metavar="NAME")
+    ],
     directory: Annotated[
-        Path, typer.Option("--dir", help="where to create the rapport-NAME folder")
+        Path,
+        typer.Option("--dir", help="Where to create the rapport-NAME folder.", metavar="DIR"),
     ] = Path(),
 ) -> None:
     """Create a connector package (entry point, connector, recorded fixtures, contract test)

@@ -16,8 +16,10 @@ import typer
 from rich.console import Console
 
 from rapport.cli.errors import fail, handle_input_errors
+from rapport.cli.output import FORMAT_HELP, pick_format
 from rapport.cli.progress import progress_reader
 from rapport.cli.render import render_report
+from rapport.cli.thresholds import with_thresholds
 from rapport.demo import DEMO_AS_OF, demo_events_path, load_demo
 from rapport.eventsfile import read_events, read_profiles
 from rapport.metric import (
@@ -30,7 +32,7 @@ from rapport.metric import (
     score_events,
 )
 from rapport.metric.decay import epoch
-from rapport.model import AccountRef, Interaction, Profile
+from rapport.model import AccountRef, Interaction, Profile, canonical_platform
 from rapport.plugins.host import read_archive
 
 __all__ = ["register"]
@@ -97,7 +99,13 @@ def score(
     ] = None,
     platform: Annotated[
         str | None,
-        typer.Option("--platform", help="The archive's platform, when detection is not wanted."),
+        typer.Option(
+            "--platform",
+            help="The archive's platform (twitter or x, mastodon, linkedin, ...; any case), "
+            "when detection is not wanted.",
+            metavar="NAME",
+            parser=canonical_platform,
+        ),
     ] = None,
     demo: Annotated[
         bool,
@@ -115,7 +123,11 @@ def score(
     ] = None,
     ego: Annotated[
         str | None,
-        typer.Option("--ego", help="Score only this account (default: every ego in the input)."),
+        typer.Option(
+            "--ego",
+            help="Score only this account (default: every ego in the input).",
+            metavar="ACCOUNT",
+        ),
     ] = None,
     as_of: Annotated[
         str | None,
@@ -133,7 +145,10 @@ def score(
     top: Annotated[
         int,
         typer.Option(
-            "--top", min=0, help="Relationships to list, strongest first, vetoed last; 0 = all."
+            "--top",
+            min=0,
+            help="Relationships to list, strongest first, vetoed last; 0 = all.",
+            metavar="N",
         ),
     ] = 20,
     output: Annotated[
@@ -141,8 +156,9 @@ def score(
         typer.Option(
             "--format",
             "-f",
-            help="table for people, json or jsonl for programs (default: table on a terminal, "
-            "json otherwise).",
+            help=f"table for people, json or jsonl (one line per account) for programs "
+            f"{FORMAT_HELP}.",
+            metavar="table|json|jsonl",
         ),
     ] = None,
 ) -> None:
@@ -171,14 +187,19 @@ def score(
         chosen = _choose(loaded.accounts.keys(), ego, loaded.source)
         as_of_epoch = epoch(when or loaded.as_of or datetime.now(UTC))
         reports = [
-            score_events(
-                loaded.accounts[ref],
-                as_of=as_of_epoch,
-                config=metric_config,
-                profiles={a: p for (plat, a), p in loaded.profiles.items() if plat == ref.platform},
-                ego_profile=loaded.profiles.get((ref.platform, ref.account)),
-                top=top,
-                missing=loaded.missing,
+            with_thresholds(
+                score_events(
+                    loaded.accounts[ref],
+                    as_of=as_of_epoch,
+                    config=metric_config,
+                    profiles={
+                        a: p for (plat, a), p in loaded.profiles.items() if plat == ref.platform
+                    },
+                    ego_profile=loaded.profiles.get((ref.platform, ref.account)),
+                    top=top,
+                    missing=loaded.missing,
+                ),
+                metric_config,
             )
             for ref in chosen
         ]
@@ -279,8 +300,7 @@ def _missing_profiles(profiles: str | None) -> list[MissingData]:
 
 
 def _print(reports: list[ScoreReport], output: OutputFormat | None) -> None:
-    if output is None:
-        output = OutputFormat.table if sys.stdout.isatty() else OutputFormat.json
+    output = pick_format(output, table=OutputFormat.table, json=OutputFormat.json)
     if output is OutputFormat.table:
         console = Console()
         for report in reports:

@@ -14,6 +14,7 @@ from typing import Annotated
 import msgspec
 
 from rapport.errors import InputError
+from rapport.json_errors import describe_undecodable_json
 from rapport.model import Kind
 from rapport.validation import describe_validation_error
 
@@ -150,5 +151,7 @@ def load_config(data: bytes, *, source: str, fmt: str) -> MetricConfig:
             f"{source}: invalid metric config: {describe_validation_error(exc)}"
         ) from None
     except msgspec.DecodeError as exc:
+        if fmt == "json":
+            raise ConfigError(f"{source}: {describe_undecodable_json(data, str(exc))}") from None
         raise ConfigError(f"{source}: not valid {fmt.upper()}: {exc}") from None
     raise ConfigError(f"{source}: unknown config format {fmt!r} (use .toml or .json)")

@@ -140,6 +140,13 @@ class ArchiveSource:
         try:
             return data.decode("utf-8-sig")
         except UnicodeDecodeError as exc:
+            # A file cut short can end inside a character: say that, not "not UTF-8".
+            cut = exc.end == len(data) and exc.reason == "unexpected end of data"
             raise ArchiveError(
-                self.display, "not UTF-8 text", member=name, position=f"byte {exc.start}"
+                self.display,
+                "truncated: the file ends inside a UTF-8 character"
+                if cut
+                else f"not UTF-8 text ({exc.reason})",
+                member=name,
+                position=f"byte {exc.start}",
             ) from None
