@@ -91,7 +91,6 @@ def test_a_process_that_outlives_the_session_fails_it(tmp_path: Path) -> None:
     assert "1 passed" in run.stdout
     assert "processes outlived the test session" in run.stderr
     assert "redis-server unixsocket:" in run.stderr  # its title: not found by environment
-    assert survivors(os.environ[SESSION_MARKER]) == []
     leaked = [int(line.split(":")[0]) for line in run.stderr.splitlines() if "redis-server" in line]
     assert leaked
     assert not any(_alive(pid) for pid in leaked)
