@@ -203,6 +203,16 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=
         msgspec.Meta(ge=1),
         _doc("Most files an uploaded export archive may hold (more: the job fails, no import)."),
     ] = 50_000
+    archive_max_member_bytes: Annotated[
+        int,
+        msgspec.Meta(ge=1024),
+        _doc(
+            "Largest archive member the worker holds in memory at once, decompressed, in bytes "
+            "(a JSON or CSV file is parsed whole; larger: the job fails, no import). Memory "
+            "while importing is about 3 times this plus what the parsed items take "
+            "(docs/security.md)."
+        ),
+    ] = 64 << 20
     archive_max_unpacked_bytes: Annotated[
         int,
         msgspec.Meta(ge=1024),

@@ -43,6 +43,7 @@ from rapport.api.problems import (
     http_exception_handler,
     internal_error_handler,
     service_unavailable_handler,
+    too_deep_handler,
 )
 from rapport.api.profiles import ProfilesController
 from rapport.api.schema_page import SwaggerUiPage, schema_router
@@ -184,6 +185,7 @@ def create_app(
         exception_handlers={
             HTTPException: http_exception_handler,
             UnicodeDecodeError: bad_encoding_handler,
+            RecursionError: too_deep_handler,
             Exception: internal_error_handler,
             RedisConnectionError: service_unavailable_handler,
             RedisTimeoutError: service_unavailable_handler,

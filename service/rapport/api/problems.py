@@ -32,6 +32,7 @@ __all__ = [
     "internal_error_handler",
     "problem_response",
     "service_unavailable_handler",
+    "too_deep_handler",
 ]
 
 PROBLEM_JSON = "application/problem+json"
@@ -184,6 +185,27 @@ def bad_encoding_handler(request: Request[Any, Any, Any], exc: Exception) -> Res
         400,
         "the body is not valid UTF-8",
         errors=[{"field": "body", "message": str(exc)[:200]}],
+        type_=_PROBLEM_BASE + "validation",
+    )
+
+
+#: What `RecursionError` says when a JSON decoder (msgspec's, or the standard library's) gave
+#: up on nesting deeper than the interpreter's recursion limit: the body is at fault.
+_DECODING_TOO_DEEP = re.compile(r"recursion depth exceeded while (deserializing|decoding)")
+
+
+def too_deep_handler(request: Request[Any, Any, Any], exc: RecursionError) -> Response[bytes]:
+    """JSON nested about 1,000 deep (a 2 KB body) makes the decoder raise `RecursionError`,
+    which litestar lets through: it was a 500 with a traceback in the log on every JSON route.
+    It is the client's body, so a 400 validation problem; any other `RecursionError` is ours,
+    a 500 like every unexpected error."""
+    if not _DECODING_TOO_DEEP.search(str(exc)):
+        return internal_error_handler(request, exc)
+    return problem_response(
+        request,
+        400,
+        "the body is JSON nested too deeply to decode",
+        errors=[{"field": "body", "message": "JSON nested too deeply"}],
         type_=_PROBLEM_BASE + "validation",
     )
 

@@ -70,12 +70,7 @@ def archive_path(jc: JobContext, upload: str) -> Path:
 def upload_limits(settings: Settings) -> ArchiveLimits:
     """An uploaded archive is read within the deployment's limits (file count and unpacked
     size), so a zip bomb ends as a failed job, not as a worker out of memory or disk."""
-    total = settings.archive_max_unpacked_bytes
-    return ArchiveLimits(
-        max_members=settings.archive_max_files,
-        max_member_bytes=min(ArchiveLimits().max_member_bytes, total),
-        max_total_bytes=total,
-    )
+    return ArchiveLimits.from_settings(settings)
 
 
 class ArchiveResult(ImportCounts, kw_only=True):
