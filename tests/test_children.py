@@ -57,10 +57,19 @@ def test_a_process_that_outlives_the_session_fails_it(tmp_path: Path) -> None:
     test.write_text(
         textwrap.dedent(f"""
             import subprocess
+            import time
+            from pathlib import Path
 
             def test_leaves_a_server_behind(tmp_path):
                 server = {_server(tmp_path)!r} + ["--dir", str(tmp_path)]
-                subprocess.Popen(server, start_new_session=True)
+                leaked = subprocess.Popen(server, start_new_session=True)
+                # Until redis-server has rewritten its title over its environment, the marker
+                # would find it; wait, so that the working-directory rule is what is tested.
+                title = Path(f"/proc/{{leaked.pid}}/cmdline")
+                deadline = time.monotonic() + 600
+                while b"unixsocket:" not in title.read_bytes():
+                    assert time.monotonic() < deadline, "redis-server never set its title"
+                    time.sleep(0.05)
         """)
     )
     env = {k: v for k, v in os.environ.items() if k != "PYTEST_ADDOPTS"}
