@@ -50,7 +50,11 @@ def resolve_env(
     later source wins), then `env` (wins over all of them)."""
     secrets = {m["metadata"]["name"]: secret_data(m) for m in rendered.all("Secret")}
     secrets.update({k: dict(v) for k, v in (external_secrets or {}).items()})
-    maps = {m["metadata"]["name"]: dict(m.get("data") or {}) for m in rendered.all("ConfigMap")}
+    # The API server stores a null value of a ConfigMap's data as "" (Go's map[string]string).
+    maps = {
+        m["metadata"]["name"]: {k: "" if v is None else v for k, v in (m.get("data") or {}).items()}
+        for m in rendered.all("ConfigMap")
+    }
 
     def source(kind: str, name: str, optional: bool) -> dict[str, str]:
         store = maps if kind == "configMap" else secrets
