@@ -175,6 +175,28 @@ class Pod:
                         )
                 kill_group(process)  # what the kubelet's SIGTERM left, and any child
 
+    def stop(self, name: str, process: subprocess.Popen[bytes], env: Mapping[str, str]) -> None:
+        """Stop container `name` as the kubelet does when its pod is deleted: run its preStop
+        hook (an `exec` hook to its end; a `sleep` hook sleeps), then send SIGTERM to the
+        container's main process. The kubelet starts the hook at the same moment the endpoints
+        controller starts removing the pod from its Services."""
+        container = self.container(name)
+        hook = container.get("lifecycle", {}).get("preStop")
+        if hook is not None:
+            if "exec" in hook:
+                subprocess.run(
+                    hook["exec"]["command"],
+                    env=self.environment(container, env),
+                    executable=self._which(hook["exec"]["command"][0]),
+                    check=False,
+                    timeout=self.spec.get("terminationGracePeriodSeconds", 30),
+                )
+            elif "sleep" in hook:
+                time.sleep(hook["sleep"]["seconds"])
+            else:
+                raise AssertionError(f"preStop hook type not simulated: {hook}")
+        process.send_signal(signal.SIGTERM)
+
     @staticmethod
     def _which(program: str) -> str:
         local = VENV_BIN / program
