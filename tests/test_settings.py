@@ -40,3 +40,20 @@ def test_configuration_doc_lists_every_setting_as_generated() -> None:
         "docs/configuration.md is out of date: regenerate the table with "
         "`python -m rapport.settings`"
     )
+
+
+@pytest.mark.parametrize("empty", ["", " "])
+def test_an_empty_variable_means_its_default(empty: str) -> None:
+    """Kubernetes passes a value a chart left out (`null` in a ConfigMap after `helm upgrade
+    --reuse-values` from an older chart) as "": the process must start with the default, not
+    exit with "Expected float, got str" (issue 18)."""
+    settings = Settings.from_env(
+        {
+            "RAPPORT_JOB_TIMEOUT_SECONDS": empty,
+            "RAPPORT_WORKER_SHUTDOWN_SECONDS": empty,
+            "RAPPORT_PLUGINS_STRICT": empty,
+            "RAPPORT_LOG_LEVEL": empty,
+            "RAPPORT_REDIS_URL": empty,
+        }
+    )
+    assert settings == Settings()

@@ -1,5 +1,7 @@
 """Runtime settings of the service, from `RAPPORT_*` environment variables (12-factor).
 
+A variable that is set but empty (or blank) counts as unset: its default applies.
+
 This module is the one place a setting is declared: its name, type, default and meaning. The
 table in docs/configuration.md is generated from it (`python -m rapport.settings`) and a test
 fails when the two drift. Metric tuning is not here: it is a metric config file
@@ -121,6 +123,24 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=
             "over plain http, as behind a TLS-terminating proxy (over https they always are)."
         ),
     ] = False
+    api_drain_seconds: Annotated[
+        float,
+        msgspec.Meta(ge=0, le=3600),
+        _doc(
+            "On SIGTERM, how long `rapport api` keeps accepting and serving requests (with "
+            "`/readyz` answering 503) before it stops listening: the time Kubernetes takes to "
+            "remove a terminating pod from its Services and Ingresses, which still route to "
+            "it meanwhile (the chart sets it: `api.drainSeconds`). SIGINT (Ctrl-C) stops at once."
+        ),
+    ] = 0.0
+    api_shutdown_seconds: Annotated[
+        float,
+        msgspec.Meta(gt=0, le=3600),
+        _doc(
+            "Once `rapport api` stops listening, how long requests in flight may take to "
+            "finish before their connections are closed."
+        ),
+    ] = 10.0
     # --- background jobs and `rapport up` (issue 5) ---
     job_max_tries: Annotated[
         int,
@@ -240,7 +260,10 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=
         values: dict[str, Any] = {}
         for field in msgspec.structs.fields(cls):
             key = ENV_PREFIX + field.name.upper()
-            if key in environ:
+            # Empty means unset: Kubernetes turns a value a chart left out (`null` after a
+            # `helm upgrade --reuse-values` from an older chart) into "", and the default
+            # is what was meant (docs/operations.md, Upgrade).
+            if environ.get(key, "").strip():
                 values[field.name] = environ[key]
         try:
             return msgspec.convert(values, cls, strict=False)

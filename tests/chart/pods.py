@@ -50,7 +50,11 @@ def resolve_env(
     later source wins), then `env` (wins over all of them)."""
     secrets = {m["metadata"]["name"]: secret_data(m) for m in rendered.all("Secret")}
     secrets.update({k: dict(v) for k, v in (external_secrets or {}).items()})
-    maps = {m["metadata"]["name"]: dict(m.get("data") or {}) for m in rendered.all("ConfigMap")}
+    # The API server stores a null value of a ConfigMap's data as "" (Go's map[string]string).
+    maps = {
+        m["metadata"]["name"]: {k: "" if v is None else v for k, v in (m.get("data") or {}).items()}
+        for m in rendered.all("ConfigMap")
+    }
 
     def source(kind: str, name: str, optional: bool) -> dict[str, str]:
         store = maps if kind == "configMap" else secrets
@@ -170,6 +174,28 @@ class Pod:
                             timeout=scaled(self.spec.get("terminationGracePeriodSeconds", 30))
                         )
                 kill_group(process)  # what the kubelet's SIGTERM left, and any child
+
+    def stop(self, name: str, process: subprocess.Popen[bytes], env: Mapping[str, str]) -> None:
+        """Stop container `name` as the kubelet does when its pod is deleted: run its preStop
+        hook (an `exec` hook to its end; a `sleep` hook sleeps), then send SIGTERM to the
+        container's main process. The kubelet starts the hook at the same moment the endpoints
+        controller starts removing the pod from its Services."""
+        container = self.container(name)
+        hook = container.get("lifecycle", {}).get("preStop")
+        if hook is not None:
+            if "exec" in hook:
+                subprocess.run(
+                    hook["exec"]["command"],
+                    env=self.environment(container, env),
+                    executable=self._which(hook["exec"]["command"][0]),
+                    check=False,
+                    timeout=self.spec.get("terminationGracePeriodSeconds", 30),
+                )
+            elif "sleep" in hook:
+                time.sleep(hook["sleep"]["seconds"])
+            else:
+                raise AssertionError(f"preStop hook type not simulated: {hook}")
+        process.send_signal(signal.SIGTERM)
 
     @staticmethod
     def _which(program: str) -> str:

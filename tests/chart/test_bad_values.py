@@ -90,6 +90,15 @@ BAD_VALUES: dict[str, tuple[dict[str, Any], str]] = {
         "worker.jobTimeoutSeconds (600) and worker.shutdownSeconds (300), or Kubernetes kills "
         "jobs midway: raise it (e.g. to 630)",
     ),
+    "api grace period shorter than its drain and shutdown": (
+        deep_merge(EXTERNAL, {"api": {"drainSeconds": 20}}),
+        "api.terminationGracePeriodSeconds (30) must be longer than api.drainSeconds (20) plus "
+        "api.shutdownSeconds (15), or Kubernetes kills requests midway: raise it (e.g. to 40)",
+    ),
+    "api drain in the configmap": (
+        deep_merge(EXTERNAL, {"config": {"env": {"RAPPORT_API_DRAIN_SECONDS": "9"}}}),
+        "config.env.RAPPORT_API_DRAIN_SECONDS: set api.drainSeconds",
+    ),
     "job timeout in the configmap": (
         deep_merge(EXTERNAL, {"config": {"env": {"RAPPORT_JOB_TIMEOUT_SECONDS": "9"}}}),
         "config.env.RAPPORT_JOB_TIMEOUT_SECONDS: set worker.jobTimeoutSeconds",

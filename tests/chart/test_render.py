@@ -191,6 +191,26 @@ def test_worker_grace_period_outlasts_the_longest_job() -> None:
     assert settings.upload_dir == config["RAPPORT_UPLOAD_DIR"]
 
 
+@pytest.mark.parametrize("name", sorted(SCENARIOS))
+def test_api_grace_period_outlasts_its_prestop_drain_and_shutdown(name: str) -> None:
+    """A rollout removes an API pod in three steps, all inside its grace period: the preStop
+    hook (none: the image has no shell), the drain (RAPPORT_API_DRAIN_SECONDS: still serving
+    while the pod leaves its Services and Ingresses) and the shutdown (RAPPORT_API_SHUTDOWN_SECONDS:
+    requests in flight finish). The kubelet's SIGKILL must come after all three."""
+    from rapport.settings import Settings
+
+    rendered = render(SCENARIOS[name])
+    api = rendered.get("Deployment", full_name("api"))["spec"]["template"]["spec"]
+    (container,) = api["containers"]
+    pre_stop = container.get("lifecycle", {}).get("preStop")
+    assert pre_stop is None  # a hook would need a shell, or Kubernetes 1.30's `sleep`
+    settings = Settings.from_env(rendered.get("ConfigMap", full_name())["data"])
+    drain, shutdown = settings.api_drain_seconds, settings.api_shutdown_seconds
+    # long enough for endpoint removal to reach kube-proxy and the Ingress controllers
+    assert drain >= 5
+    assert 0 + drain + shutdown < api["terminationGracePeriodSeconds"]
+
+
 def _annotations(rendered: Rendered, component: str) -> dict[str, str]:
     deployment = rendered.get("Deployment", full_name(component))
     return deployment["spec"]["template"]["metadata"]["annotations"]
@@ -242,6 +262,8 @@ def test_external_redis_url_lives_in_the_secret_only() -> None:
         "RAPPORT_UPLOAD_DIR": "/var/lib/rapport/uploads",
         "RAPPORT_JOB_TIMEOUT_SECONDS": "300",
         "RAPPORT_WORKER_SHUTDOWN_SECONDS": "300",
+        "RAPPORT_API_DRAIN_SECONDS": "10",
+        "RAPPORT_API_SHUTDOWN_SECONDS": "15",
     }
     for component in ("api", "worker"):
         container = _container(rendered, component)

@@ -188,6 +188,9 @@ every template that depends on them, so a bad install fails before anything is a
 {{- if or (eq $name "RAPPORT_JOB_TIMEOUT_SECONDS") (eq $name "RAPPORT_WORKER_SHUTDOWN_SECONDS") }}
 {{- fail (printf "config.env.%s: set worker.jobTimeoutSeconds / worker.shutdownSeconds instead (the chart keeps them below the worker's grace period)" $name) }}
 {{- end }}
+{{- if or (eq $name "RAPPORT_API_DRAIN_SECONDS") (eq $name "RAPPORT_API_SHUTDOWN_SECONDS") }}
+{{- fail (printf "config.env.%s: set api.drainSeconds / api.shutdownSeconds instead (the chart keeps them below the API's grace period)" $name) }}
+{{- end }}
 {{- if eq $name "RAPPORT_UPLOAD_DIR" }}
 {{- fail "config.env.RAPPORT_UPLOAD_DIR: set uploads.mountPath instead (the chart mounts the shared volume there)" }}
 {{- end }}
@@ -227,6 +230,11 @@ every template that depends on them, so a bad install fails before anything is a
 {{- $w := .Values.worker }}
 {{- if le (int $w.terminationGracePeriodSeconds) (max (int $w.jobTimeoutSeconds) (int $w.shutdownSeconds) | int) }}
 {{- fail (printf "worker.terminationGracePeriodSeconds (%d) must be longer than worker.jobTimeoutSeconds (%d) and worker.shutdownSeconds (%d), or Kubernetes kills jobs midway: raise it (e.g. to %d)" (int $w.terminationGracePeriodSeconds) (int $w.jobTimeoutSeconds) (int $w.shutdownSeconds) (add (max (int $w.jobTimeoutSeconds) (int $w.shutdownSeconds)) 30)) }}
+{{- end }}
+{{- $a := .Values.api }}
+{{- $apiStop := add (int $a.drainSeconds) (int $a.shutdownSeconds) }}
+{{- if le (int $a.terminationGracePeriodSeconds) $apiStop }}
+{{- fail (printf "api.terminationGracePeriodSeconds (%d) must be longer than api.drainSeconds (%d) plus api.shutdownSeconds (%d), or Kubernetes kills requests midway: raise it (e.g. to %d)" (int $a.terminationGracePeriodSeconds) (int $a.drainSeconds) (int $a.shutdownSeconds) (add $apiStop 5)) }}
 {{- end }}
 {{- if or (eq (clean .Values.uploads.mountPath) "/tmp") (hasPrefix "/tmp/" (clean .Values.uploads.mountPath)) }}
 {{- fail "uploads.mountPath must not be under /tmp (a separate emptyDir): use e.g. /var/lib/rapport/uploads" }}

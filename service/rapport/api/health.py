@@ -9,6 +9,7 @@ from litestar.di import NamedDependency
 from prometheus_client import generate_latest
 from redis.exceptions import RedisError
 
+from rapport.api.draining import DRAINING
 from rapport.api.problems import documented, problem_response
 from rapport.api.state import Services
 from rapport.storage import keys
@@ -27,13 +28,17 @@ async def healthz() -> dict[str, str]:
 
 @get(
     "/readyz",
-    summary="Readiness: Redis answers (503 problem+json when not)",
+    summary="Readiness: Redis answers and the process is not draining (503 problem+json when not)",
     tags=["health"],
     responses=documented(503),
 )
 async def readyz(
     request: Request[Any, Any, Any], services: NamedDependency[Services]
 ) -> Response[Any]:
+    if DRAINING.is_set():
+        return problem_response(
+            request, 503, "Stopping: this process is draining", headers={"Retry-After": "5"}
+        )
     try:
         if services.redis is not None and await services.redis.ping():
             return Response({"status": "ready"})

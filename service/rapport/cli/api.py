@@ -5,6 +5,7 @@ revoke API keys). Both need a Redis: `RAPPORT_REDIS_URL`, else that of a running
 from __future__ import annotations
 
 import asyncio
+import math
 import os
 import socket
 import sys
@@ -14,6 +15,7 @@ from typing import Annotated, TypeVar
 
 import typer
 from redis.asyncio import Redis
+from redis.asyncio.connection import parse_url
 from redis.exceptions import RedisError
 
 from rapport.cli.errors import fail, handle_input_errors
@@ -70,13 +72,17 @@ def api(
     """Serve the scoring API (OpenAPI at /schema) with uvicorn."""
     import uvicorn  # only this command needs the server
 
+    from rapport.api.server import serve
+
     with handle_input_errors():
         settings = Settings.from_env()
         url = which_redis(settings)
-    _with_redis(url, _ping)
+    _check_redis_url(url)
+    # No ping: a Redis that is down at start is reported by /readyz (503) until it answers,
+    # and the process serves from then on, rather than exiting into a CrashLoopBackOff.
     os.environ["RAPPORT_REDIS_URL"] = url  # what each server process's app factory reads
     _check_bindable(host, port)
-    uvicorn.run(
+    config = uvicorn.Config(
         "rapport.api.asgi:app_factory",
         factory=True,
         host=host,
@@ -86,7 +92,19 @@ def api(
         log_level=settings.log_level.lower(),
         proxy_headers=False,
         server_header=False,
+        timeout_graceful_shutdown=math.ceil(settings.api_shutdown_seconds),
     )
+    if not serve(config, drain_seconds=settings.api_drain_seconds):
+        sys.exit(3)  # uvicorn's start-up failure, as `uvicorn.run` exits
+
+
+def _check_redis_url(url: str) -> None:
+    """Fail in one line on a URL no client can use (a typo'd scheme): that is not an outage."""
+    try:
+        parse_url(url)
+    except ValueError as exc:
+        where = "RAPPORT_REDIS_URL" if os.environ.get("RAPPORT_REDIS_URL") else url
+        fail(f"{where}: {exc}")
 
 
 def _check_bindable(host: str, port: int) -> None:
@@ -102,10 +120,6 @@ def _check_bindable(host: str, port: int) -> None:
             probe.bind(address)
         except OSError as exc:
             fail(f"cannot listen on {host}:{port}: {exc.strerror}")
-
-
-async def _ping(client: Redis) -> bool:
-    return bool(await client.ping())
 
 
 @keys_app.command("create")

@@ -19,6 +19,7 @@ import asyncio
 import contextlib
 import logging
 import os
+import random
 import signal
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -36,6 +37,7 @@ from rapport.jobs import archive, delivery, refresh, rescore
 from rapport.jobs.arq_queue import QUEUE_NAME, ArqJobQueue, connect
 from rapport.jobs.context import JobContext
 from rapport.jobs.queue import NOOP
+from rapport.jobs.redis_url import queue_pool
 from rapport.jobs.runner import (
     RATE_LIMIT_EXTRA_TRIES,
     RESULT_TTL_SECONDS,
@@ -57,6 +59,7 @@ __all__ = [
     "SPECS",
     "WorkerOptions",
     "create_worker",
+    "retry_delay",
     "run_worker",
     "worker_settings",
 ]
@@ -274,6 +277,7 @@ async def run_worker(
             )
             worker.on_stop = lambda _sig: stopping.set()
             watcher = asyncio.create_task(_stop_when(stop, stopping, worker, settings))
+            lost: RedisError | OSError | None = None
             try:
                 await worker.async_run()
                 if options is not None and options.burst:
@@ -282,14 +286,77 @@ async def run_worker(
                 if not stopping.is_set():
                     raise
             except (RedisError, OSError) as exc:
-                log.warning("worker lost Redis (%s); restarting in 1s", type(exc).__name__)
-                await asyncio.sleep(1.0)
+                lost = exc
             finally:
                 watcher.cancel()
+                if lost is not None:
+                    # arq's close() reports itself as a stop (on_stop(SIGUSR1)): this one is not
+                    worker.on_stop = None
                 await _close(worker)
+            if lost is not None and not stopping.is_set():
+                data, queue = _urls(settings, data_url, queue_url)
+                await _wait_for_redis(lost, (data, queue), stop)
+            if stop.is_set():
+                break  # stopped while waiting for Redis: no worker to stop
     finally:
         for sig in signals:
             loop.remove_signal_handler(sig)
+
+
+#: Waits between tries to reach Redis again after an outage: doubled from the first, capped.
+_RETRY_FIRST_SECONDS = 1.0
+_RETRY_MAX_SECONDS = 30.0
+
+
+def retry_delay(attempt: int, rng: random.Random | None = None) -> float:
+    """Seconds before try `attempt` (1-based) to reach Redis again: exponential, capped at
+    `_RETRY_MAX_SECONDS`, with "equal jitter" (half fixed, half random) so that the workers of a
+    deployment, all cut off by the same outage, do not all knock at once when it ends."""
+    delay = min(_RETRY_MAX_SECONDS, _RETRY_FIRST_SECONDS * 2.0 ** max(0, attempt - 1))
+    return delay / 2 + (rng or random).uniform(0, delay / 2)
+
+
+async def _redis_answers(urls: tuple[str, str]) -> bool:
+    """Whether the data Redis and the queue Redis (one, when they are the same) answer a PING."""
+    for url in dict.fromkeys(urls):
+        client = Redis(
+            connection_pool=queue_pool(url, socket_timeout=5.0, socket_connect_timeout=5.0)
+        )
+        try:
+            await client.ping()
+        except (RedisError, OSError):
+            return False
+        finally:
+            with contextlib.suppress(RedisError, OSError):
+                await client.aclose(close_connection_pool=True)
+    return True
+
+
+async def _wait_for_redis(lost: BaseException, urls: tuple[str, str], stop: asyncio.Event) -> None:
+    """Wait until Redis answers again (or `stop` is set), trying with `retry_delay` back-off.
+    One warning when the outage starts and one line when it ends, not one per try (issue 18:
+    a worker retrying every second wrote 238 lines in a 47 s outage)."""
+    started = time.monotonic()
+    log.warning(
+        "worker lost Redis (%s: %s); retrying with back-off (at most every %.0fs)",
+        type(lost).__name__,
+        lost,
+        _RETRY_MAX_SECONDS,
+    )
+    attempt = 0
+    while True:
+        attempt += 1
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), retry_delay(attempt))
+        if stop.is_set():
+            return
+        if await _redis_answers(urls):
+            log.warning(
+                "Redis answers again after %.0fs (%d tries); worker restarting",
+                time.monotonic() - started,
+                attempt,
+            )
+            return
 
 
 #: How often a stopping worker's main task is cancelled again once arq's grace has passed.
