@@ -290,10 +290,12 @@ async def _run(
 
 
 def up(
-    host: Annotated[str, typer.Option(help="Interface to listen on (loopback by default).")] = (
-        "127.0.0.1"
-    ),
-    port: Annotated[int, typer.Option(min=0, max=65535, help="TCP port of the API.")] = 8000,
+    host: Annotated[
+        str, typer.Option(help="Interface to listen on (loopback by default).", metavar="HOST")
+    ] = ("127.0.0.1"),
+    port: Annotated[
+        int, typer.Option(min=0, max=65535, help="TCP port of the API.", metavar="PORT")
+    ] = 8000,
     demo: Annotated[
         bool, typer.Option("--demo", help="Also load the bundled example account.")
     ] = False,
