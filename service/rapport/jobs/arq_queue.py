@@ -34,6 +34,7 @@ from arq.constants import (
 from arq.jobs import Job, JobStatus, SerializationError
 from redis.exceptions import RedisError
 
+from rapport.jobs.outage import OutageLog
 from rapport.jobs.queue import DeadLetter, Enqueued, JobInfo, JobState
 from rapport.jobs.redis_url import queue_pool
 from rapport.jobs.serialization import job_deserializer, job_serializer
@@ -83,6 +84,7 @@ class ArqJobQueue:
         self._flush_seconds = outcome_flush_seconds
         #: Counts not yet in Redis, by hash field (`<job>:<outcome>`).
         self._pending: Counter[str] = Counter()
+        self._flush_outage = OutageLog(log, "writing job outcome counts")
         self._timer: asyncio.TimerHandle | None = None
         #: Timer flushes under way: `aclose` waits for them before the pool goes.
         self._flushes: set[asyncio.Task[None]] = set()
@@ -208,8 +210,9 @@ class ArqJobQueue:
     async def _timed_flush(self) -> None:
         try:
             await self.flush_outcomes()
+            self._flush_outage.succeeded()
         except (RedisError, OSError) as exc:  # kept pending, tried again next interval
-            log.warning("job outcome counts not written (%s); retrying", type(exc).__name__)
+            self._flush_outage.failed(exc)
 
     async def flush_outcomes(self) -> None:
         """Write the pending counts in one transaction. When Redis fails they stay pending

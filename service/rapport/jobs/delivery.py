@@ -29,6 +29,7 @@ import msgspec
 from redis.exceptions import RedisError
 
 from rapport.jobs.context import JobContext
+from rapport.jobs.outage import OutageLog
 from rapport.jobs.queue import DELIVER
 from rapport.jobs.runner import JobSpec, Permanent
 from rapport.storage import keys
@@ -129,6 +130,7 @@ async def pump_forever(
     command into a ConnectionError, which the loop would swallow and go on."""
     stop = stop or asyncio.Event()
     last_reconcile = 0.0
+    outage = OutageLog(log, "the webhook delivery pump")
     while not stop.is_set():
         try:
             reconcile = time.monotonic() - last_reconcile > _RECONCILE_SECONDS
@@ -136,8 +138,9 @@ async def pump_forever(
                 pass
             if reconcile:
                 last_reconcile = time.monotonic()
+            outage.succeeded()
         except (RedisError, OSError) as exc:
-            log.warning("delivery pump: %s", type(exc).__name__)
+            outage.failed(exc)
         jc.wake_pump.clear()
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(jc.wake_pump.wait(), interval)
