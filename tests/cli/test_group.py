@@ -44,7 +44,8 @@ def test_help_reads_well_at_80_columns(path: list[str], flag: str) -> None:
     text = result.stdout
     assert text.startswith(f"Usage: rapport {' '.join(path)}".rstrip())
     assert widest_line(text) <= 80
-    assert not re.search(r"--[\w-]+ <(bool|str|int|float|path|text)\b", text), "an option shows a type"
+    typed = re.search(r"--[\w-]+ <(bool|str|int|float|path|text)\b", text)
+    assert not typed, f"an option shows a type instead of a name: {typed}"
     assert not re.search(r"RAPPORT__|RAPPORT_\s", text), "an eaten <PLATFORM>"
     assert "╭" not in text  # no rich panels
     if "Commands:" in text:
