@@ -3,7 +3,7 @@ components").
 
     python bench/one_sided.py
 
-For every ego of a real network (../shared/data/networks; never the reserved ones) with at
+For every ego of a real network (tests/fixtures/networks; never the reserved ones) with at
 least 10 relationships, the score is computed four ways at its last event plus one day:
 
 - full data: every event, nothing hidden (the reference);

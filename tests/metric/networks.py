@@ -1,4 +1,5 @@
-"""Real interaction networks from ../shared/data/networks, as one ego's events each.
+"""Real interaction networks (tests/fixtures/networks, copied from the steering repository's
+shared/data/networks), as one ego's events each.
 
 Only the networks its README leaves free for tuning and testing are read here (never the
 reserved CollegeMsg and email-Eu-core-temporal):
@@ -10,6 +11,7 @@ reserved CollegeMsg and email-Eu-core-temporal):
 
 from __future__ import annotations
 
+import gzip
 from collections import defaultdict
 from functools import cache
 from pathlib import Path
@@ -18,8 +20,13 @@ from rapport.metric import AccountEvents
 from rapport.metric.decay import from_epoch
 from rapport.model import AccountRef, Direction, Interaction, Kind
 
-NETWORKS = Path(__file__).resolve().parents[3] / "shared" / "data" / "networks"
+NETWORKS = Path(__file__).resolve().parents[1] / "fixtures" / "networks"
 DAY = 86_400.0
+
+
+def _lines(name: str) -> list[str]:
+    """The lines of a network file, kept gzipped in the repository."""
+    return gzip.decompress((NETWORKS / f"{name}.gz").read_bytes()).decode().splitlines()
 
 
 class Network:
@@ -65,7 +72,7 @@ class Network:
 @cache
 def dnc_emails() -> Network:
     edges = []
-    for line in (NETWORKS / "dnc-emails.txt").read_text().splitlines():
+    for line in _lines("dnc-emails.txt"):
         src, dst, at = line.split()
         edges.append((src, dst, Kind.MESSAGE, float(at)))
     return Network("email", edges)
@@ -74,7 +81,7 @@ def dnc_emails() -> Network:
 @cache
 def bitcoin_otc() -> Network:
     edges = []
-    for line in (NETWORKS / "bitcoin-otc.csv").read_text().splitlines():
+    for line in _lines("bitcoin-otc.csv"):
         src, dst, rating, at = line.split(",")
         kind = Kind.MENTION if int(rating) > 0 else Kind.REPORT
         edges.append((src, dst, kind, float(at)))
