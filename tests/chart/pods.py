@@ -9,6 +9,7 @@ Dockerfile) on a PATH whose `rapport` is this venv's console script, since there
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import contextlib
 import os
@@ -23,6 +24,8 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
+from rapport.jobs.arq_queue import ArqJobQueue
+from rapport.jobs.queue import NOOP, JobInfo, JobState
 from tests.chart import dockerfile
 from tests.chart.helmchart import Rendered
 from tests.children import kill_group
@@ -244,3 +247,40 @@ def cli_accepts(argv: list[str]) -> subprocess.CompletedProcess[str]:
         check=False,
         timeout=scaled(60),
     )
+
+
+def enqueue_noop(queue_url: str, n: int) -> str:
+    """Queue a `noop` job on the chart's queue, as the API would; its id."""
+
+    async def enqueue() -> str:
+        queue = ArqJobQueue.from_url(queue_url)
+        try:
+            return (await queue.enqueue(NOOP, {"n": n})).id
+        finally:
+            await queue.aclose()
+
+    return asyncio.run(enqueue())
+
+
+def wait_until_complete(
+    queue_url: str, job_id: str, worker: subprocess.Popen[bytes], log: Path
+) -> JobInfo:
+    """The job's final info once the worker container completed it; fails with the worker's
+    log if the worker exits first or never completes it (a bound on a hung worker, not a
+    timing claim)."""
+
+    async def status() -> JobInfo | None:
+        queue = ArqJobQueue.from_url(queue_url)
+        try:
+            return await queue.status(job_id)
+        finally:
+            await queue.aclose()
+
+    end = time.monotonic() + scaled(90)
+    while True:
+        assert worker.poll() is None, log.read_text()[-3000:]
+        info = asyncio.run(status())
+        if info is not None and info.state == JobState.COMPLETE:
+            return info
+        assert time.monotonic() < end, f"job {info}; worker log:\n{log.read_text()[-3000:]}"
+        time.sleep(0.2)

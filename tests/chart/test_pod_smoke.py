@@ -5,7 +5,6 @@ the command's `rapport` is this venv's console script (tests/chart/pods.py)."""
 
 from __future__ import annotations
 
-import asyncio
 import io
 import json
 import signal
@@ -20,7 +19,15 @@ import pytest
 from rapport.redis_launcher import free_port
 from tests.chart import dockerfile
 from tests.chart.helmchart import deep_merge, full_name, render
-from tests.chart.pods import MissingKeyError, Pod, http_get, resolve_env, wait_until_answers
+from tests.chart.pods import (
+    MissingKeyError,
+    Pod,
+    enqueue_noop,
+    http_get,
+    resolve_env,
+    wait_until_answers,
+    wait_until_complete,
+)
 from tests.deadlines import scaled
 
 TOKEN = "smoke-twitter-token-9f3a71"  # a platform token: it must never reach a log
@@ -221,8 +228,6 @@ def test_in_cluster_redis_pod_runs_and_the_api_uses_it(tmp_path: Path) -> None:
 def test_worker_pod_takes_a_job(redis_url: str, tmp_path: Path) -> None:
     """The worker container, started with the chart's command and environment, takes a job
     from the queue the API would use and completes it; on SIGTERM it stops cleanly."""
-    from rapport.jobs.arq_queue import ArqJobQueue
-    from rapport.jobs.queue import NOOP, JobState
     from rapport.settings import Settings
 
     rendered = render(_values(redis_url, free_port()))
@@ -233,31 +238,10 @@ def test_worker_pod_takes_a_job(redis_url: str, tmp_path: Path) -> None:
     queue_url = settings.queue_redis_url or settings.redis_url
     assert queue_url == redis_url
 
-    async def enqueue() -> str:
-        queue = ArqJobQueue.from_url(queue_url)
-        try:
-            return (await queue.enqueue(NOOP, {"n": 7})).id
-        finally:
-            await queue.aclose()
-
-    async def status(job_id: str) -> Any:
-        queue = ArqJobQueue.from_url(queue_url)
-        try:
-            return await queue.status(job_id)
-        finally:
-            await queue.aclose()
-
     log = tmp_path / "worker.log"
-    job_id = asyncio.run(enqueue())  # queued before the worker starts: it must pick it up
+    job_id = enqueue_noop(queue_url, 7)  # queued before the worker starts: it must pick it up
     with pod.run("worker", env, log) as process:
-        end = time.monotonic() + scaled(90)  # bounds a hung worker only; no timing is asserted
-        while True:
-            assert process.poll() is None, log.read_text()[-3000:]
-            info = asyncio.run(status(job_id))
-            if info is not None and info.state == JobState.COMPLETE:
-                break
-            assert time.monotonic() < end, f"job {info}; worker log:\n{log.read_text()[-3000:]}"
-            time.sleep(0.2)
+        info = wait_until_complete(queue_url, job_id, process, log)
         assert info.result == 7
     assert process.returncode in {0, -signal.SIGTERM}, log.read_text()[-3000:]
     assert TOKEN not in log.read_text()

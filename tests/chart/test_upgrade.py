@@ -8,8 +8,6 @@ float, got str"."""
 
 from __future__ import annotations
 
-import asyncio
-import time
 from pathlib import Path
 from typing import Any
 
@@ -19,9 +17,15 @@ import pytest
 from rapport.redis_launcher import free_port
 from rapport.settings import Settings
 from tests.chart.helmchart import KUBE_VERSIONS, Rendered, clean, full_name
-from tests.chart.pods import Pod, http_get, resolve_env, wait_until_answers
+from tests.chart.pods import (
+    Pod,
+    enqueue_noop,
+    http_get,
+    resolve_env,
+    wait_until_answers,
+    wait_until_complete,
+)
 from tests.chart.upgrade import chart_at, first_chart_commit, render_chart, reuse_values_upgrade
-from tests.deadlines import scaled
 
 
 def _install_values(redis_url: str, port: int) -> dict[str, Any]:
@@ -58,8 +62,6 @@ def test_upgraded_manifests_have_no_null_setting_and_validate(upgraded: Rendered
 
 
 def test_both_processes_start_after_the_upgrade(upgraded: Rendered, tmp_path: Path) -> None:
-    from rapport.jobs.arq_queue import ArqJobQueue
-    from rapport.jobs.queue import NOOP, JobState
 
     api = Pod(
         upgraded.get("Deployment", full_name("api"))["spec"]["template"]["spec"], tmp_path, "api"
@@ -76,23 +78,9 @@ def test_both_processes_start_after_the_upgrade(upgraded: Rendered, tmp_path: Pa
     queue_url = settings.queue_redis_url or settings.redis_url
     assert queue_url is not None
 
-    async def enqueue() -> str:
-        queue = ArqJobQueue.from_url(queue_url)
-        try:
-            return (await queue.enqueue(NOOP, {"n": 3})).id
-        finally:
-            await queue.aclose()
-
-    async def status(job_id: str) -> Any:
-        queue = ArqJobQueue.from_url(queue_url)
-        try:
-            return await queue.status(job_id)
-        finally:
-            await queue.aclose()
-
     port = api.container("api")["ports"][0]["containerPort"]
     api_log, worker_log = tmp_path / "api.log", tmp_path / "worker.log"
-    job_id = asyncio.run(enqueue())
+    job_id = enqueue_noop(queue_url, 3)
     with (
         api.run("api", api_env, api_log) as api_process,
         worker.run("worker", worker_env, worker_log) as worker_process,
@@ -100,13 +88,6 @@ def test_both_processes_start_after_the_upgrade(upgraded: Rendered, tmp_path: Pa
         ready = f"http://127.0.0.1:{port}/readyz"
         wait_until_answers(ready, api_process, api_log)
         assert http_get(ready)[0] == 200, api_log.read_text()[-3000:]
-        end = time.monotonic() + scaled(90)  # bounds a hung worker only
-        while True:
-            assert worker_process.poll() is None, worker_log.read_text()[-3000:]
-            info = asyncio.run(status(job_id))
-            if info is not None and info.state == JobState.COMPLETE:
-                break
-            assert time.monotonic() < end, worker_log.read_text()[-3000:]
-            time.sleep(0.2)
+        wait_until_complete(queue_url, job_id, worker_process, worker_log)
         assert api_process.poll() is None, api_log.read_text()[-3000:]
     assert "invalid environment" not in api_log.read_text() + worker_log.read_text()
