@@ -9,7 +9,6 @@ the Redis that a SIGKILLed `rapport up` leaves behind outlives its test."""
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import re
@@ -33,6 +32,7 @@ import redis as redis_sync
 
 from rapport.redis_launcher import free_port
 from tests.api.conftest import ndjson_events
+from tests.children import kill_group, popen
 from tests.deadlines import scaled
 from tests.jobs.helpers import ARCHIVE_EGO, zip_archive
 
@@ -74,16 +74,19 @@ def _pump(stream: IO[str], queue: Queue[str | None]) -> None:
     queue.put(None)
 
 
+#: The processes a test started, each leading its own process group (tests.children.popen).
+Started = list["subprocess.Popen[str]"]
+
+
 @pytest.fixture
-def groups() -> Iterator[list[int]]:
-    """Process groups started by the test, all killed (SIGKILL) when it ends."""
-    started: list[int] = []
+def groups() -> Iterator[Started]:
+    """Process groups started by the test, each killed whole when it ends."""
+    started: Started = []
     try:
         yield started
     finally:
-        for group in started:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(group, signal.SIGKILL)
+        for process in started:
+            kill_group(process)
 
 
 def _env(data: Path) -> dict[str, str]:
@@ -93,16 +96,15 @@ def _env(data: Path) -> dict[str, str]:
 
 
 @contextmanager
-def rapport_up(groups: list[int], data: Path, port: int, *args: str) -> Iterator[Up]:
-    process = subprocess.Popen(
+def rapport_up(groups: Started, data: Path, port: int, *args: str) -> Iterator[Up]:
+    process = popen(  # its own process group, with the Redis it starts
         [RAPPORT, "up", "--port", str(port), *args],
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         text=True,
         env=_env(data),
-        start_new_session=True,  # its own process group, with the Redis it starts
     )
-    groups.append(process.pid)
+    groups.append(process)
     up = Up(process)
     try:
         assert process.stdout is not None
@@ -127,7 +129,7 @@ def _ready(base: str) -> None:
         time.sleep(0.1)
 
 
-def test_rapport_up_serves_persists_and_stops_cleanly(tmp_path: Path, groups: list[int]) -> None:
+def test_rapport_up_serves_persists_and_stops_cleanly(tmp_path: Path, groups: Started) -> None:
     data, port = tmp_path / "data", free_port()
     base = f"http://127.0.0.1:{port}"
     with rapport_up(groups, data, port) as up:
@@ -182,7 +184,7 @@ def test_rapport_up_serves_persists_and_stops_cleanly(tmp_path: Path, groups: li
 
 
 def test_rapport_up_demo_loads_the_example_and_a_busy_port_is_one_line_exit_2(
-    tmp_path: Path, groups: list[int]
+    tmp_path: Path, groups: Started
 ) -> None:
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))
@@ -253,18 +255,17 @@ def _redis_pid(data: Path) -> int:
         client.close()
 
 
-def _start(groups: list[int], data: Path, *args: str) -> Queue[str | None]:
+def _start(groups: Started, data: Path, *args: str) -> Queue[str | None]:
     """A long-running `rapport` command without RAPPORT_REDIS_URL, in its own process group
     (killed when the test ends); its stderr lines, None at the end."""
-    process = subprocess.Popen(
+    process = popen(
         [RAPPORT, *args],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,
         env=_env(data),
-        start_new_session=True,
     )
-    groups.append(process.pid)
+    groups.append(process)
     lines: Queue[str | None] = Queue()
     assert process.stderr is not None
     threading.Thread(target=_pump, args=(process.stderr, lines), daemon=True).start()
@@ -277,7 +278,7 @@ def _events(base: str, auth: dict[str, str]) -> int:
     return int(response.json()["events"])
 
 
-def test_kill_9_of_redis_and_of_rapport_up_loses_nothing(tmp_path: Path, groups: list[int]) -> None:
+def test_kill_9_of_redis_and_of_rapport_up_loses_nothing(tmp_path: Path, groups: Started) -> None:
     data, port = tmp_path / "data", free_port()
     base = f"http://127.0.0.1:{port}"
     with rapport_up(groups, data, port) as up:
@@ -319,7 +320,7 @@ def _rapport(data: Path, *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_commands_find_the_private_redis_of_rapport_up(tmp_path: Path, groups: list[int]) -> None:
+def test_commands_find_the_private_redis_of_rapport_up(tmp_path: Path, groups: Started) -> None:
     data, port = tmp_path / "data", free_port()
     base = f"http://127.0.0.1:{port}"
     redis_at = f"unix://{data / 'redis' / 'redis.sock'}"
@@ -371,7 +372,7 @@ def test_commands_find_the_private_redis_of_rapport_up(tmp_path: Path, groups: l
 
 
 def test_a_killed_rapport_up_leaves_a_record_known_as_stale(
-    tmp_path: Path, groups: list[int]
+    tmp_path: Path, groups: Started
 ) -> None:
     data, port = tmp_path / "data", free_port()
     with rapport_up(groups, data, port) as up:
